@@ -1,0 +1,67 @@
+# The README's commands. Everything installs into .venv from the package registries; nothing by hand.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install install-test model index run chat test test-fast lint eval bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed model
+
+install-test: $(VENV)/.installed-test model
+
+model: $(VENV)/.installed
+	$(BIN)/notice-qa model
+
+index: install
+	$(BIN)/notice-qa index
+
+run: install
+	$(BIN)/notice-qa index
+	$(BIN)/notice-qa serve
+
+chat: install
+	$(BIN)/notice-qa chat
+
+# Debian's Chromium and a CJK font for the real-browser test (as root; apt only, no browser download).
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	  || echo "browser: apt-get could not install chromium"; \
+	else echo "browser: not root; install chromium and fonts-wqy-microhei with apt to run the browser test"; fi
+
+test: install-test browser
+	$(BIN)/python -m pytest
+
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+eval: install
+	$(BIN)/notice-qa eval
+
+bench: install
+	$(BIN)/notice-qa bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
