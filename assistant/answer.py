@@ -1,0 +1,41 @@
+"""What the assistant returns: an answer with its citations, the same fields in Python and in JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim passage of the notice. ``source``: task-12, clause-3, preamble, header."""
+
+    source: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"source": self.source, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One turn's answer. ``tasks``: the task numbers it gives or is about, ascending."""
+
+    question: str
+    answer: str
+    refused: bool
+    tasks: tuple[int, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    latency_ms: float = 0.0
+    route: str = ""  # which path answered (table, content, header, refusal, input): for logs and eval
+    units: tuple[str, ...] = field(default=(), compare=False)  # agencies the question was about, canonical
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "tasks": list(self.tasks),
+            "citations": [c.to_json() for c in self.citations],
+            "latency_ms": round(self.latency_ms, 3),
+        }

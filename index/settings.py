@@ -1,0 +1,51 @@
+"""The one Settings object of notice-qa (env prefix ``NOTICE_QA_``).
+
+It lives in ``index``, the first package that reads any setting, so that every later package
+(assistant, ui, eval) can take it without importing backwards. Entry points build it once and pass
+plain values down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "notice-qa"
+
+
+class Settings(BaseSettings):
+    """Everything a deployer may change; defaults work offline on a fresh machine."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTICE_QA_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Any sentence-transformers folder; empty means <data_dir>/models/m3e-small, installed by `notice-qa model`.
+    model_dir: Path | None = None
+    # Empty: an embedded, persistent Chroma under <data_dir>/chroma. Set (http://127.0.0.1:8000): a `chroma run` server.
+    chroma_url: str | None = None
+    collection: str = "notice"
+    top_k: int = Field(default=5, gt=0, le=50)
+    max_question_chars: int = Field(default=500, gt=0)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, gt=0, lt=65536)
+    kiosk: bool = False
+    kiosk_idle_seconds: int = Field(default=180, gt=0)
+    queue_size: int = Field(default=64, gt=0)
+    concurrency: int = Field(default=4, gt=0)
+    # Kiosk logs never hold question text; staff deployments may opt in for an audit log.
+    log_questions: bool = False
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models" / "m3e-small"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "chroma"
