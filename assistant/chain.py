@@ -1,0 +1,373 @@
+"""The retrieval chain: question + conversation → answer with citations, composed from LangChain runnables.
+
+    normalise → understand (+ the previous turn) → route ─┬─ table   (exact sets from parsed rows)
+                                                          ├─ header / clause facts
+                                                          ├─ refusal (what the notice does not state)
+                                                          └─ content (hybrid retrieval → verbatim sentences)
+
+Only the content path touches the retriever, so a table question never loads the embedding model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
+
+from corpus.records import Notice
+from assistant import table
+from assistant.answer import Answer, Citation
+from assistant.content import Terms, best_passages, overlap
+from assistant.normalise import normalise
+from assistant.scope import MESSAGES, unstated
+from assistant.table import Reply
+from assistant.understand import Ask, Query, understand, with_context
+
+log = logging.getLogger(__name__)
+
+HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任务由市人社局牵头？」「第12项由谁负责？」「产教融合资金从哪来？」"
+TOO_LONG = "问题太长了（超过{limit}个字），请精简到一句话再问。"
+NOT_FOUND = "通知里没有找到这个问题的答案。本助手只回答六政办秘〔2018〕123号通知及其附件任务分工表的内容。"
+ERROR = "抱歉，暂时无法回答这个问题，请稍后再试。"
+_MIN_COVERAGE = 0.5
+_MIN_OVERLAP = 0.35
+
+
+@dataclass
+class Conversation:
+    """One person's conversation: the previous turn's understanding, for follow-ups."""
+
+    previous: Query | None = None
+    turns: int = 0
+
+    def reset(self) -> None:
+        self.previous = None
+        self.turns = 0
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """What flows through the chain."""
+
+    question: str
+    text: str = ""
+    query: Query | None = None
+    previous: Query | None = None
+    reply: Reply | None = None
+    route: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Assistant:
+    """Answers questions about one notice. ``retriever_factory`` is called once, on the first content question."""
+
+    def __init__(
+        self,
+        notice: Notice,
+        retriever_factory: Callable[[], BaseRetriever] | None,
+        *,
+        max_question_chars: int = 500,
+        log_questions: bool = False,
+    ) -> None:
+        if max_question_chars <= 0:
+            raise ValueError(f"max_question_chars must be > 0, got {max_question_chars}")
+        self.notice = notice
+        self._factory = retriever_factory
+        self._retriever: BaseRetriever | None = None
+        self._lock = threading.Lock()
+        self._terms = Terms(notice)
+        self.max_question_chars = max_question_chars
+        self.log_questions = log_questions
+        self.chain = self._build_chain()
+
+    # -- public ------------------------------------------------------------------------------------------------
+
+    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
+        """Answer one question; never raises for what a user typed."""
+        start = time.perf_counter()
+        question = question if isinstance(question, str) else str(question)
+        previous = conversation.previous if conversation else None
+        try:
+            turn: _Turn = self.chain.invoke(_Turn(question=question, previous=previous))
+        except Exception:  # a fault of ours, not the user's: one friendly line, details to the log only
+            log.exception("answer failed (question sha256 %s)", _digest(question))
+            turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
+        reply = turn.reply or Reply(ERROR, refused=True)
+        if conversation is not None and turn.query is not None:
+            conversation.previous = turn.query
+            conversation.turns += 1
+        answer = Answer(
+            question=question,
+            answer=reply.text,
+            refused=reply.refused,
+            tasks=tuple(sorted(set(reply.tasks))),
+            citations=self._citations(reply),
+            latency_ms=(time.perf_counter() - start) * 1000,
+            route=turn.route,
+            units=turn.query.agencies if turn.query else (),
+        )
+        self._log(answer)
+        return answer
+
+    @property
+    def retriever(self) -> BaseRetriever:
+        """The hybrid retriever, built on first use (loads the embedding model and opens the index)."""
+        with self._lock:
+            if self._retriever is None:
+                if self._factory is None:
+                    raise RuntimeError("this assistant has no retriever: content questions cannot be answered")
+                self._retriever = self._factory()
+            return self._retriever
+
+    # -- the chain ---------------------------------------------------------------------------------------------
+
+    def _build_chain(self) -> Runnable[_Turn, _Turn]:
+        def done(t: _Turn) -> bool:
+            return t.reply is not None
+
+        route = RunnableBranch(
+            (done, RunnableLambda(lambda t: t)),
+            (lambda t: t.route == "content", RunnableLambda(self._content)),
+            RunnableLambda(lambda t: t),
+        )
+        return (
+            RunnableLambda(self._check_input).with_config(run_name="check_input")
+            | RunnableLambda(self._understand).with_config(run_name="understand")
+            | RunnableLambda(self._route).with_config(run_name="route")
+            | route.with_config(run_name="answer")
+        )
+
+    def _check_input(self, t: _Turn) -> _Turn:
+        raw = t.question.strip()
+        if len(raw) > self.max_question_chars:
+            return replace(t, reply=Reply(TOO_LONG.format(limit=self.max_question_chars), refused=True), route="input")
+        text = normalise(raw)
+        if not re.search(r"[\w\u4e00-\u9fff]", text):
+            return replace(t, reply=Reply(HELP, refused=True), route="input")
+        return replace(t, text=text)
+
+    def _understand(self, t: _Turn) -> _Turn:
+        if t.reply is not None:
+            return t
+        q = with_context(understand(t.text, self.notice), t.previous)
+        return replace(t, query=q)
+
+    def _route(self, t: _Turn) -> _Turn:
+        if t.reply is not None or t.query is None:
+            return t
+        q, notice = t.query, self.notice
+        text = q.text
+
+        if _is_greeting(text) and not q.has_subject:
+            return replace(t, reply=Reply(HELP, refused=True), route="help")
+        if q.tasks:
+            oos = unstated(text)
+            if oos and oos.kind in ("amount", "deadline", "place", "contact", "penalty"):
+                return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
+            return replace(t, reply=table.answer_task_numbers(q, notice), route="table")
+        oos = unstated(text)
+        if oos is not None:
+            return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
+        if q.agencies and (q.about_tasks or q.role or q.asks or q.pronoun or q.subset or _asks_tasks(text)):
+            return replace(t, reply=table.answer_agencies(q, notice), route="table")
+        if q.unknown_agencies and not q.agencies and not q.categories:
+            return replace(t, reply=table.answer_unknown_agency(q, notice), route="table")
+        if q.counties and not q.agencies:
+            return replace(t, reply=table.answer_counties(q, notice), route="table")
+        if q.agencies and not _looks_like_content(q):
+            return replace(t, reply=table.answer_agencies(q, notice), route="table")
+        header = self._header(q)
+        if header is not None:
+            return replace(t, reply=header, route="header")
+        if Ask.MOST in q.asks or Ask.LEAST in q.asks:
+            if q.about_tasks or q.about_units or q.role or "单位" in text or "部门" in text:
+                return replace(t, reply=table.answer_ranking(q, notice), route="table")
+        if q.categories and not _looks_like_content(q):
+            return replace(t, reply=table.answer_categories(q, notice), route="table")
+        if Ask.LIST_CATEGORIES in q.asks and (q.about_tasks or "类" in text or "方面" in text):
+            return replace(t, reply=table.answer_category_list(notice), route="table")
+        if Ask.COUNT in q.asks and q.about_tasks and not q.agencies and not _looks_like_content(q):
+            return replace(t, reply=table.answer_total(notice), route="table")
+        if Ask.LIST_UNITS in q.asks and not _looks_like_content(q):
+            return replace(t, reply=table.answer_units_list(notice), route="table")
+        clause = self._clause(q)
+        if clause is not None:
+            return replace(t, reply=clause, route="clause")
+        return replace(t, route="content")
+
+    # -- facts of the header and clauses -----------------------------------------------------------------------
+
+    def _header(self, q: Query) -> Reply | None:
+        h = self.notice.header
+        text = q.text
+        facts = [
+            (r"文号|发文字号|文件号|字号|编号是|发文号", f"本通知的文号是{h.doc_number}。", h.doc_number),
+            (r"抄送", f"本通知抄送：{h.cc}。", h.cc),
+            (
+                r"主送|发给谁|发给哪|印发给|下发给|发送给|送给谁|发往|面向哪|对象是",
+                f"本通知主送：{h.addressees}。",
+                h.addressees,
+            ),
+            (
+                r"发文单位|发文机关|谁发的|谁印发|谁下发|哪个单位发|哪个部门发|发布单位|印发单位|发布机关|谁发布|"
+                r"哪里发的|谁出的|落款",
+                f"本通知由{h.issuer}印发，文号{h.doc_number}。",
+                h.issuer,
+            ),
+            (
+                r"贯彻落实|依据|根据哪|根据什么|上级文件|哪个文件|哪份文件|实施意见|皖政办",
+                f"本通知是为贯彻落实{h.implements}精神而发。",
+                h.implements,
+            ),
+            (
+                r"附件(是什么|是啥|叫什么|名称|标题|题目|是哪|有哪些|有什么)|什么附件|几个附件|哪个附件",
+                f"本通知的附件是「{h.attachment_title}」，共列{len(self.notice.tasks)}项任务。",
+                h.attachment_title,
+            ),
+            (r"标题|题目|名称|叫什么|什么通知|哪个通知|全称", f"本通知的标题是《{h.title}》（{h.doc_number}）。", h.title),
+        ]
+        for pattern, answer, quote in facts:
+            if re.search(pattern, text):
+                return Reply(answer, extra=(Citation("header", quote),))
+        return None
+
+    def _clause(self, q: Query) -> Reply | None:
+        n = len(self.notice.clauses)
+        if q.clauses:
+            good = [c for c in (self.notice.clause(i) for i in q.clauses) if c is not None]
+            if not good:
+                return Reply(f"通知正文共{n}条（一至{table_numeral(n)}），没有第{q.clauses[0]}条。", refused=True)
+            lines = [f"第{table_numeral(c.number)}条「{c.heading}」：{c.text}" for c in good]
+            return Reply("\n".join(lines), extra=tuple(Citation(c.source, c.text) for c in good))
+        if re.search(r"(几条|几部分|几点|哪几条|哪几部分|几个部分|几个方面的要求|正文.*(内容|几))", q.text) and not q.about_tasks:
+            heads = "；".join(f"{table_numeral(c.number)}、{c.heading}" for c in self.notice.clauses)
+            return Reply(
+                f"通知正文共{n}条：{heads}。另有附件「{self.notice.header.attachment_title}」。",
+                extra=tuple(Citation(c.source, c.text) for c in self.notice.clauses),
+            )
+        return None
+
+    # -- refusals and content ----------------------------------------------------------------------------------
+
+    def _unstated_reply(self, kind: str, q: Query) -> Reply:
+        message = MESSAGES[kind]
+        if kind in ("place", "contact", "issue_date"):
+            cites = (Citation("header", self.notice.header.doc_number),) if kind == "issue_date" else ()
+            return Reply(message, refused=True, extra=cites)
+        if q.tasks:
+            good = [n for n in q.tasks if self.notice.task(n)]
+            rows = "\n".join(f"第{n}项：{self.notice.tasks[n - 1].content}" for n in good)
+            return Reply(f"{message}\n通知原文是：\n{rows}" if rows else message, refused=True, tasks=tuple(good), cite=tuple(good))
+        related = self._related(q.text)
+        if related:
+            quotes = "\n".join(f"「{p.text}」（{_source_label(p.source)}）" for p in related)
+            return Reply(
+                f"{message}\n通知相关的原文是：\n{quotes}",
+                refused=True,
+                extra=tuple(self._passage_citation(p.source, p.text) for p in related),
+            )
+        return Reply(message, refused=True)
+
+    def _related(self, text: str) -> list[Any]:
+        terms = self._terms.salient(text)
+        if self._terms.coverage(terms) < _MIN_COVERAGE:
+            return []
+        try:
+            docs = self.retriever.invoke(text)
+        except Exception:
+            log.warning("retrieval for a refusal's context failed", exc_info=True)
+            return []
+        picked = best_passages(terms, docs, self.notice, limit=1)
+        return [p for p in picked if overlap(terms, p.text) >= _MIN_OVERLAP]
+
+    def _content(self, t: _Turn) -> _Turn:
+        assert t.query is not None
+        text = t.query.text
+        terms = self._terms.salient(text)
+        coverage = self._terms.coverage(terms)
+        if coverage < _MIN_COVERAGE:
+            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage})
+        docs = self.retriever.invoke(text)
+        picked = best_passages(terms, docs, self.notice)
+        if not picked or overlap(terms, picked[0].text) < _MIN_OVERLAP:
+            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage})
+        lines = []
+        tasks: list[int] = []
+        extra: list[Citation] = []
+        for p in picked:
+            lines.append(f"「{p.text}」（{_source_label(p.source, self.notice)}）")
+            if p.source.startswith("task-"):
+                tasks.append(p.number)
+            else:
+                extra.append(self._passage_citation(p.source, p.text))
+        if tasks:
+            units = "；".join(f"第{n}项责任单位：{table.units_line(self.notice.tasks[n - 1])}" for n in dict.fromkeys(tasks))
+            lines.append(units + "。")
+        reply = Reply("通知原文：\n" + "\n".join(lines), tasks=tuple(tasks), cite=tuple(dict.fromkeys(tasks)), extra=tuple(extra))
+        return replace(t, reply=reply, route="content")
+
+    def _passage_citation(self, source: str, text: str) -> Citation:
+        return Citation(source, text)
+
+    def _citations(self, reply: Reply) -> tuple[Citation, ...]:
+        cites = [table.task_citation(self.notice.tasks[n - 1]) for n in reply.cite if self.notice.task(n)]
+        out: list[Citation] = []
+        # Content citations keep their order of relevance; task rows follow the order the answer gives.
+        for c in [*reply.extra, *cites] if reply.extra and not reply.cite else [*cites, *reply.extra]:
+            if c not in out:
+                out.append(c)
+        return tuple(out)
+
+    def _log(self, answer: Answer) -> None:
+        shown = answer.question if self.log_questions else f"sha256:{_digest(answer.question)} len={len(answer.question)}"
+        log.info(
+            "answered %s route=%s refused=%s latency_ms=%.1f sources=%s",
+            shown,
+            answer.route,
+            answer.refused,
+            answer.latency_ms,
+            ",".join(c.source for c in answer.citations),
+        )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def table_numeral(n: int) -> str:
+    return "一二三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
+
+
+def _source_label(source: str, notice: Notice | None = None) -> str:
+    if source.startswith("task-"):
+        n = int(source.split("-")[1])
+        category = f"，{notice.tasks[n - 1].category}" if notice and notice.task(n) else ""
+        return f"附件第{n}项{category}"
+    if source.startswith("clause-"):
+        n = int(source.split("-")[1])
+        heading = f"「{notice.clauses[n - 1].heading}」" if notice and notice.clause(n) else ""
+        return f"通知第{table_numeral(n)}条{heading}"
+    if source == "preamble":
+        return "通知开头"
+    return "通知文头"
+
+
+def _is_greeting(text: str) -> bool:
+    return bool(re.fullmatch(r"(你好|您好|hi|hello|在吗|在不在|谢谢|多谢|再见|你是谁|你能做什么|怎么用|帮助|help)[啊呀吗呢!?。.]*", text, re.I))
+
+
+def _asks_tasks(text: str) -> bool:
+    return bool(re.search(r"(任务|工作|事|负责|参与|涉及|承担|牵头|配合|分工|职责|有哪些|管哪|干啥|做啥|几项|多少项)", text))
+
+
+def _looks_like_content(q: Query) -> bool:
+    """A question about what the notice says, not about who does which row (怎么 / 如何 / 为什么 …)."""
+    return bool(re.search(r"(怎么|如何|为什么|为何|意义|目的|措施|方式|途径|办法|什么是|是指|含义|意思|从哪|哪里来|哪来)", q.text))

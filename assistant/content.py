@@ -1,0 +1,151 @@
+"""Content questions: hybrid retrieval, then the sentence(s) of the notice that answer, verbatim."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from corpus.parser import split_sentences
+from corpus.records import Notice
+
+# Words that carry no topic: question words, particles, and words every part of the notice shares.
+_STOP = set(
+    "的 了 吗 呢 啊 呀 吧 么 嘛 是 有 在 和 与 及 或 也 都 就 要 会 能 可 可以 需要 应该 应当 怎么 怎样 如何 什么 啥 哪 哪些 哪个 "
+    "哪里 哪儿 为什么 为何 多少 几 谁 吗 请问 请 问 一下 告诉 我 我们 你 您 他 她 它 这 那 这个 那个 这些 那些 其 该 "
+    "个 项 条 些 种 方面 关于 对于 对 给 把 被 让 从 向 到 于 以 将 还 又 再 并 而 且 但 如果 是否 有没有 没有 不 "
+    "讲 说 提 提到 规定 要求 内容 通知 文件 本 里 中 上 下 一 有关 相关 具体 主要 哪儿 呀 哦 嗯 好 行 么 "
+    "产教融合 产教 融合 六安 六安市 市 工作 任务 政府 办公室 知道 想 想问 问问 介绍 一下子 ? ! , . : ; "
+    "怎么样 怎么办 干嘛 咋 咋样 做 搞 弄 办 来 去 过 着 之 所 为 由 得 地".split()
+)
+_GENERIC = {"产教融合", "产教", "融合", "六安", "六安市", "通知", "工作", "任务", "市", "政府"}
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim sentence of the notice and where it stands."""
+
+    text: str
+    source: str  # task-14, clause-3, preamble, header
+    number: int
+    score: float
+
+
+class Terms:
+    """Topic terms of a question (jieba), and whether the notice holds them."""
+
+    _lock = threading.Lock()
+    _tokenizer: object | None = None
+
+    def __init__(self, notice: Notice) -> None:
+        self._text = _PUNCT.sub("", notice.text)
+
+    @classmethod
+    def _cut(cls, text: str) -> list[str]:
+        with cls._lock:
+            if cls._tokenizer is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                cls._tokenizer = tok
+        return list(cls._tokenizer.cut_for_search(text))  # type: ignore[attr-defined]
+
+    def salient(self, question: str) -> list[str]:
+        words = []
+        for w in self._cut(_PUNCT.sub(" ", question)):
+            w = w.strip()
+            if not w or w in _STOP or w.isdigit() or (len(w) == 1 and not _is_cjk(w)):
+                continue
+            if len(w) == 1 and w in "的了吗呢啊吧么是有在和与及或也都就要会能":
+                continue
+            words.append(w)
+        # cut_for_search yields sub-words and the whole word; keep the longest forms that cover the rest.
+        longest = [w for w in words if not any(w != o and w in o for o in words)]
+        return list(dict.fromkeys(longest))
+
+    def coverage(self, terms: list[str]) -> float:
+        """Share of topic terms the notice holds (by characters, partial words counted by their bigrams)."""
+        topical = [t for t in terms if t not in _GENERIC]
+        if not topical:
+            return 0.0
+        total = 0.0
+        for t in topical:
+            if t in self._text:
+                total += 1.0
+            elif len(t) >= 3:
+                grams = [t[i : i + 2] for i in range(len(t) - 1)]
+                total += sum(g in self._text for g in grams) / len(grams) * 0.8
+        return total / len(topical)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _bigrams(text: str) -> set[str]:
+    t = _PUNCT.sub("", text)
+    return {t[i : i + 2] for i in range(len(t) - 1)} | set(t)
+
+
+def overlap(terms: list[str], sentence: str) -> float:
+    """How much of the question's topic the sentence holds: whole terms, then their bigrams."""
+    topical = [t for t in terms if t not in _GENERIC] or terms
+    if not topical:
+        return 0.0
+    grams = _bigrams(sentence)
+    score = 0.0
+    for t in topical:
+        if t in sentence:
+            score += 1.0 + min(len(t), 6) * 0.05
+        elif len(t) >= 2:
+            parts = [t[i : i + 2] for i in range(len(t) - 1)]
+            score += 0.6 * sum(p in grams for p in parts) / len(parts)
+    return score / len(topical)
+
+
+def passages(docs: list[Document], notice: Notice) -> list[Passage]:
+    """Split retrieved documents into their verbatim sentences, keeping the fused rank as a prior."""
+    out: dict[tuple[str, str], Passage] = {}
+    for rank, doc in enumerate(docs):
+        meta = doc.metadata
+        source = str(meta.get("source", ""))
+        kind = str(meta.get("kind", ""))
+        number = int(meta.get("number", 0) or 0)
+        prior = 1.0 / (rank + 2)
+        if kind == "header":
+            texts: tuple[str, ...] = (str(meta.get("text") or doc.page_content),)
+        elif source.startswith("task-") and notice.task(number):
+            texts = notice.tasks[number - 1].sentences
+        else:
+            texts = split_sentences(doc.page_content)
+        for s in texts:
+            key = (source, s)
+            if key not in out or out[key].score < prior:
+                out[key] = Passage(s, source, number, prior)
+    return list(out.values())
+
+
+def best_passages(question_terms: list[str], docs: list[Document], notice: Notice, limit: int = 2) -> list[Passage]:
+    """Rank sentences by topic overlap first, fused retrieval rank second; keep one or two."""
+    scored = [
+        Passage(p.text, p.source, p.number, overlap(question_terms, p.text) + 0.5 * p.score)
+        for p in passages(docs, notice)
+    ]
+    scored.sort(key=lambda p: (-p.score, p.source, p.text))
+    if not scored:
+        return []
+    top = scored[0]
+    picked = [top]
+    for p in scored[1:]:
+        if len(picked) >= limit:
+            break
+        if p.score >= 0.85 * top.score and p.text not in top.text and top.text not in p.text:
+            picked.append(p)
+    return picked

@@ -1,0 +1,39 @@
+"""Build an Assistant from Settings: the one place entry points (CLI, app, eval) wire the parts together."""
+
+from __future__ import annotations
+
+import logging
+
+from langchain_core.retrievers import BaseRetriever
+
+from corpus.parser import parse_notice
+from corpus.records import Notice
+from index.settings import Settings
+from assistant.chain import Assistant
+
+log = logging.getLogger(__name__)
+
+
+def retriever_factory(settings: Settings, notice: Notice):  # type: ignore[no-untyped-def]
+    """A callable that opens (building or refreshing if needed) the index and returns its hybrid retriever."""
+
+    def make() -> BaseRetriever:
+        from index.embeddings import SentenceTransformerEmbeddings
+        from index.store import open_index
+
+        embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+        store = open_index(settings, embeddings, notice, rebuild=True, progress=False)
+        return store.retriever(k=settings.top_k)
+
+    return make
+
+
+def load_assistant(settings: Settings, notice: Notice | None = None) -> Assistant:
+    """An Assistant over the shipped notice; the embedding index opens lazily on the first content question."""
+    notice = notice or parse_notice()
+    return Assistant(
+        notice,
+        retriever_factory(settings, notice),
+        max_question_chars=settings.max_question_chars,
+        log_questions=settings.log_questions,
+    )

