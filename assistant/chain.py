@@ -29,7 +29,7 @@ from assistant.content import Terms, best_passages, overlap
 from assistant.normalise import normalise
 from assistant.scope import MESSAGES, unstated
 from assistant.table import Reply
-from assistant.understand import Ask, Query, understand, with_context
+from assistant.understand import Ask, Query, topic_bigrams, understand, with_context
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,12 @@ class Conversation:
     """One person's conversation: the previous turn's understanding, for follow-ups."""
 
     previous: Query | None = None
+    previous_tasks: tuple[int, ...] = ()
     turns: int = 0
 
     def reset(self) -> None:
         self.previous = None
+        self.previous_tasks = ()
         self.turns = 0
 
 
@@ -61,6 +63,7 @@ class _Turn:
     text: str = ""
     query: Query | None = None
     previous: Query | None = None
+    previous_tasks: tuple[int, ...] = ()
     reply: Reply | None = None
     route: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +87,7 @@ class Assistant:
         self._retriever: BaseRetriever | None = None
         self._lock = threading.Lock()
         self._terms = Terms(notice)
+        self._plain = re.sub(r"\s+", "", notice.text)
         self.max_question_chars = max_question_chars
         self.log_questions = log_questions
         self.chain = self._build_chain()
@@ -96,13 +100,20 @@ class Assistant:
         question = question if isinstance(question, str) else str(question)
         previous = conversation.previous if conversation else None
         try:
-            turn: _Turn = self.chain.invoke(_Turn(question=question, previous=previous))
+            turn: _Turn = self.chain.invoke(
+                _Turn(
+                    question=question,
+                    previous=previous,
+                    previous_tasks=conversation.previous_tasks if conversation else (),
+                )
+            )
         except Exception:  # a fault of ours, not the user's: one friendly line, details to the log only
             log.exception("answer failed (question sha256 %s)", _digest(question))
             turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
         reply = turn.reply or Reply(ERROR, refused=True)
         if conversation is not None and turn.query is not None:
             conversation.previous = turn.query
+            conversation.previous_tasks = reply.tasks
             conversation.turns += 1
         answer = Answer(
             question=question,
@@ -158,6 +169,10 @@ class Assistant:
         if t.reply is not None:
             return t
         q = with_context(understand(t.text, self.notice), t.previous)
+        if q.subset and t.previous is not None:
+            q = replace(q, within=t.previous_tasks)
+            if not q.agencies and not q.categories and not q.tasks:
+                q = replace(q, agencies=t.previous.agencies, role=q.role or t.previous.role)
         return replace(t, query=q)
 
     def _route(self, t: _Turn) -> _Turn:
@@ -170,10 +185,16 @@ class Assistant:
             return replace(t, reply=Reply(HELP, refused=True), route="help")
         if q.tasks:
             oos = unstated(text)
-            if oos and oos.kind in ("amount", "deadline", "place", "contact", "penalty"):
+            if oos and oos.kind != "issue_date":
                 return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
             return replace(t, reply=table.answer_task_numbers(q, notice), route="table")
         oos = unstated(text)
+        if oos is not None and oos.kind == "issue_date":
+            return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
+        if oos is None or oos.kind == "deadline":
+            header = self._header(q)
+            if header is not None:
+                return replace(t, reply=header, route="header")
         if oos is not None:
             return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
         if q.agencies and (q.about_tasks or q.role or q.asks or q.pronoun or q.subset or _asks_tasks(text)):
@@ -184,23 +205,31 @@ class Assistant:
             return replace(t, reply=table.answer_counties(q, notice), route="table")
         if q.agencies and not _looks_like_content(q):
             return replace(t, reply=table.answer_agencies(q, notice), route="table")
-        header = self._header(q)
-        if header is not None:
-            return replace(t, reply=header, route="header")
-        if Ask.MOST in q.asks or Ask.LEAST in q.asks:
-            if q.about_tasks or q.about_units or q.role or "单位" in text or "部门" in text:
-                return replace(t, reply=table.answer_ranking(q, notice), route="table")
-        if q.categories and not _looks_like_content(q):
-            return replace(t, reply=table.answer_categories(q, notice), route="table")
-        if Ask.LIST_CATEGORIES in q.asks and (q.about_tasks or "类" in text or "方面" in text):
-            return replace(t, reply=table.answer_category_list(notice), route="table")
-        if Ask.COUNT in q.asks and q.about_tasks and not q.agencies and not _looks_like_content(q):
-            return replace(t, reply=table.answer_total(notice), route="table")
-        if Ask.LIST_UNITS in q.asks and not _looks_like_content(q):
-            return replace(t, reply=table.answer_units_list(notice), route="table")
         clause = self._clause(q)
         if clause is not None:
             return replace(t, reply=clause, route="clause")
+        if Ask.MOST in q.asks or Ask.LEAST in q.asks:
+            if q.about_tasks or q.about_units or q.role or re.search(r"单位|部门|类|方面", text):
+                return replace(t, reply=table.answer_ranking(q, notice), route="table")
+        if q.exactly is not None and (Ask.LIST_UNITS in q.asks or Ask.UNITS in q.asks):
+            return replace(t, reply=table.answer_units_with_count(q, notice), route="table")
+        if q.asks & {Ask.UNITS, Ask.LIST_UNITS, Ask.LEAD} or q.role is not None:
+            row = table.match_task(q, notice)
+            if row is not None:
+                sub = replace(q, tasks=(row.number,), asks=q.asks | {Ask.UNITS})
+                return replace(t, query=sub, reply=table.answer_task_numbers(sub, notice), route="table")
+        topical = sum(g in self._plain for g in topic_bigrams(q.topic)) >= 3
+        if not topical:
+            if q.categories and not _looks_like_content(q):
+                return replace(t, reply=table.answer_categories(q, notice), route="table")
+            if Ask.LIST_CATEGORIES in q.asks and (q.about_tasks or "类" in text or "方面" in text):
+                return replace(t, reply=table.answer_category_list(notice), route="table")
+            if Ask.COUNT in q.asks and q.about_tasks and not _looks_like_content(q):
+                return replace(t, reply=table.answer_total(notice), route="table")
+            if Ask.LIST_UNITS in q.asks and not _looks_like_content(q):
+                return replace(t, reply=table.answer_units_list(notice), route="table")
+        elif q.categories and not _looks_like_content(q) and (q.about_tasks or Ask.COUNT in q.asks):
+            return replace(t, reply=table.answer_categories(q, notice), route="table")
         return replace(t, route="content")
 
     # -- facts of the header and clauses -----------------------------------------------------------------------
@@ -217,8 +246,8 @@ class Assistant:
                 h.addressees,
             ),
             (
-                r"发文单位|发文机关|谁发的|谁印发|谁下发|哪个单位发|哪个部门发|发布单位|印发单位|发布机关|谁发布|"
-                r"哪里发的|谁出的|落款",
+                r"发文单位|发文机关|发布单位|印发单位|发布机关|落款|((通知|文件|号文|本文|这个|该文).*"
+                r"(谁发|谁印发|谁下发|谁发布|谁出的|哪个单位(印)?发|哪个部门(印)?发|哪里发|哪个机关))",
                 f"本通知由{h.issuer}印发，文号{h.doc_number}。",
                 h.issuer,
             ),
@@ -235,19 +264,24 @@ class Assistant:
             (r"标题|题目|名称|叫什么|什么通知|哪个通知|全称", f"本通知的标题是《{h.title}》（{h.doc_number}）。", h.title),
         ]
         for pattern, answer, quote in facts:
+            if quote == h.title and re.search(r"\d条|各条|每条", text):
+                continue  # 各条的标题 asks for the clause headings, not the notice's title
             if re.search(pattern, text):
                 return Reply(answer, extra=(Citation("header", quote),))
         return None
 
     def _clause(self, q: Query) -> Reply | None:
         n = len(self.notice.clauses)
+        if q.preamble and not q.clauses:
+            p = self.notice.preamble
+            return Reply(f"通知开头一段：{p.text}", extra=(Citation(p.source, p.text),))
         if q.clauses:
             good = [c for c in (self.notice.clause(i) for i in q.clauses) if c is not None]
             if not good:
                 return Reply(f"通知正文共{n}条（一至{table_numeral(n)}），没有第{q.clauses[0]}条。", refused=True)
             lines = [f"第{table_numeral(c.number)}条「{c.heading}」：{c.text}" for c in good]
             return Reply("\n".join(lines), extra=tuple(Citation(c.source, c.text) for c in good))
-        if re.search(r"(几条|几部分|几点|哪几条|哪几部分|几个部分|几个方面的要求|正文.*(内容|几))", q.text) and not q.about_tasks:
+        if re.search(r"(几条|几部分|几点|哪几条|哪几部分|几个部分|几个方面的要求|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)", q.text) and not q.about_tasks:
             heads = "；".join(f"{table_numeral(c.number)}、{c.heading}" for c in self.notice.clauses)
             return Reply(
                 f"通知正文共{n}条：{heads}。另有附件「{self.notice.header.attachment_title}」。",
@@ -259,7 +293,7 @@ class Assistant:
 
     def _unstated_reply(self, kind: str, q: Query) -> Reply:
         message = MESSAGES[kind]
-        if kind in ("place", "contact", "issue_date"):
+        if kind in ("place", "contact", "issue_date", "person"):
             cites = (Citation("header", self.notice.header.doc_number),) if kind == "issue_date" else ()
             return Reply(message, refused=True, extra=cites)
         if q.tasks:

@@ -10,8 +10,10 @@ _CN_NUM = "零〇一二两三四五六七八九十百"
 # A numeral counts as a number only where it numbers something: 第十二项, 序号十二, 二十二号, 三项, 第三条.
 # Words like 三重一创, 一批, 五年一贯制 stay as they are.
 _NUMBERED = re.compile(
-    rf"(?P<pre>第|序号|编号|No\.?|no\.?)?(?P<num>[{_CN_NUM}]+)(?P<post>项|号|条|类|点|款|个任务|大类|个方面|个类别)?"
+    rf"(?P<pre>第|序号|编号|任务|No\.?|no\.?)?(?P<num>[{_CN_NUM}]+)(?P<post>项|号|条|类|点|款|个任务|大类|个方面|个类别)?"
 )
+# After 任务, a numeral is a task number only when the sentence goes on as about one task: 任务二十是啥.
+_AFTER_TASK_NUMBER = re.compile(r"^(是|的|谁|由|讲|说|呢|内容|要|属于|归|怎么|\?|？|,|，|$)")
 _NOT_A_COUNT_BEFORE = set("哪每这那任同单某逐唯")
 _SPACE_BETWEEN_WORDS = re.compile(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])")
 _WS = re.compile(r"\s+")
@@ -44,6 +46,8 @@ def _numbers(text: str) -> str:
         if not pre and not post:
             return m.group(0)
         before = text[m.start() - 1] if m.start() > 0 else ""
+        if pre == "任务" and not post and not _AFTER_TASK_NUMBER.match(text[m.end() :]):
+            return m.group(0)
         if not pre and before in _NOT_A_COUNT_BEFORE:
             return m.group(0)
         value = cn_to_int(num)

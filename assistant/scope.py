@@ -32,6 +32,10 @@ _DEADLINE = re.compile(
 )
 _ISSUE_DATE = re.compile(r"(印发|发布|发文|下发|成文|出台|签发|颁布|公布|发出)(的)?(日期|时间|年月|是哪天|于何时)|(什么时候|何时|哪天|哪年|哪一年|几月)(印发|发布|发的|下发|出台|签发|颁布|公布|发出|成文)")
 _CONTACT = re.compile(r"(电话|联系方式|联系人|地址|网址|网站|邮箱|热线|咨询方式|怎么联系|在哪办理|办事大厅|二维码|传真)")
+_PROCEDURE = re.compile(r"((怎么|如何|怎样|去哪|在哪|到哪)(申报|报名|申请|办理|提交)|申报(流程|条件|材料|程序|时间)|报名(方式|条件|流程))")
+_STATS = re.compile(r"(多少|几)(所|家|名|位|人|个学校|个企业|个项目|个学生|个园区|个高校)|(规模|面积|产值)(有)?多大")
+_STATUS = re.compile(r"(评上|评选上|评选结果|结果如何|进展|进度如何|成效|效果怎么样|落实得怎么样|完成了没|完成了吗|做得怎么样|现在|目前|如今|最后怎么样|最后评)")
+_PERSON = re.compile(r"(局长|主任|书记|市长|负责人|联系人|签发人|叫什么名字|姓名|经办人|审核人)")
 _PENALTY = re.compile(r"(处罚|罚款|罚则|法律责任|追责|处分|违规怎么办|不落实会怎样)")
 
 
@@ -51,6 +55,14 @@ def unstated(text: str) -> OutOfScope | None:
         return OutOfScope("amount", m.group(0))
     if m := _CONTACT.search(text):
         return OutOfScope("contact", m.group(0))
+    if m := _PERSON.search(text):
+        return OutOfScope("person", m.group(0))
+    if m := _STATS.search(text):
+        return OutOfScope("stats", m.group(0))
+    if m := _PROCEDURE.search(text):
+        return OutOfScope("procedure", m.group(0))
+    if m := _STATUS.search(text):
+        return OutOfScope("status", m.group(0))
     if m := _PENALTY.search(text):
         return OutOfScope("penalty", m.group(0))
     if m := _DEADLINE.search(text):
@@ -64,5 +76,9 @@ MESSAGES = {
     "issue_date": "通知正文没有写明印发日期；只能从文号看出年份：六政办秘〔2018〕123号。",
     "contact": "通知没有提供联系电话、地址或网址等联系方式。",
     "penalty": "通知没有规定处罚或追责条款。",
+    "person": "通知没有写明任何人员的姓名或职务。",
+    "stats": "通知没有提供这类统计数字。",
+    "procedure": "通知没有规定申报或办理的具体程序和地点。",
+    "status": "通知只部署工作任务，不含落实进展或结果。",
     "place": "本通知只涉及六安市的产教融合工作，不含其他地区的内容。",
 }

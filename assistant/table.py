@@ -90,7 +90,10 @@ def answer_task_numbers(q: Query, notice: Notice) -> Reply:
     lines: list[str] = []
     for t in good:
         assert t is not None
-        if Ask.LEAD in q.asks or (q.role is Role.LEAD and Ask.CONTENT not in q.asks):
+        if Ask.CATEGORY in q.asks and Ask.UNITS not in q.asks and Ask.LEAD not in q.asks:
+            lines.append(f"第{t.number}项属于「{t.category}」。")
+            lines.append(f"内容：{t.content}")
+        elif Ask.LEAD in q.asks or (q.role is Role.LEAD and Ask.CONTENT not in q.asks):
             lines.append(f"第{t.number}项由{t.lead}牵头。{LEAD_NOTE}")
             lines.append(f"全部责任单位：{units_line(t)}。")
         elif q.role is Role.ASSIST:
@@ -100,9 +103,6 @@ def answer_task_numbers(q: Query, notice: Notice) -> Reply:
             else:
                 lines.append(f"第{t.number}项没有列出配合单位（无「会同」）。")
             lines.append(f"全部责任单位：{units_line(t)}。")
-        elif Ask.CATEGORY in q.asks and Ask.UNITS not in q.asks:
-            lines.append(f"第{t.number}项属于「{t.category}」。")
-            lines.append(f"内容：{t.content}")
         elif Ask.UNITS in q.asks or q.agencies:
             lines.append(f"第{t.number}项的责任单位：{units_line(t)}。")
             if q.agencies:
@@ -127,6 +127,8 @@ def answer_task_numbers(q: Query, notice: Notice) -> Reply:
 def _restrict(q: Query, notice: Notice, tasks: list[Task]) -> list[Task]:
     if q.categories:
         tasks = [t for t in tasks if t.category in q.categories]
+    if q.within:
+        tasks = [t for t in tasks if t.number in q.within]
     return tasks
 
 
@@ -249,7 +251,7 @@ def answer_categories(q: Query, notice: Notice) -> Reply:
     parts: list[str] = []
     numbers: list[int] = []
     for cat in q.categories:
-        rows = list(notice.tasks_in(cat))
+        rows = [t for t in notice.tasks_in(cat) if not q.within or t.number in q.within]
         idx = notice.categories.index(cat) + 1
         if Ask.LIST_UNITS in q.asks or (Ask.UNITS in q.asks and not q.about_tasks):
             units = list(dict.fromkeys(u for t in rows for u in t.units))
@@ -278,6 +280,39 @@ def answer_total(notice: Notice) -> Reply:
     return Reply(text, tasks=tuple(range(1, n + 1)))
 
 
+def match_task(q: Query, notice: Notice) -> Task | None:
+    """The one task row whose content the question's topic names (产教融合发展工程 → 第20项), or None."""
+    from assistant.understand import topic_bigrams
+
+    grams = topic_bigrams(q.topic)
+    if len(grams) < 3:
+        return None
+    scored = []
+    for t in notice.tasks:
+        hits = sum(g in t.content for g in grams)
+        scored.append((hits, -t.number, t))
+    scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    best_hits, _, best = scored[0]
+    second = scored[1][0]
+    if best_hits >= 3 and best_hits / len(grams) >= 0.5 and best_hits > second:
+        return best
+    return None
+
+
+def answer_units_with_count(q: Query, notice: Notice) -> Reply:
+    """Units named in exactly N tasks (只负责了1项的单位)."""
+    n = q.exactly or 0
+    counts = Counter(a.unit for t in notice.tasks for a in t.assignments if q.role is None or a.role is q.role)
+    picked = [u for u in notice.units if counts.get(u, 0) == n]
+    word = _ROLE_WORD[q.role] if q.role else "参与"
+    if not picked:
+        return Reply(f"没有恰好{word}{n}项任务的单位。")
+    lines = "\n".join(
+        f"· {u}：{nums([t.number for t in tasks_of(notice, u, q.role)])}" for u in picked
+    )
+    return Reply(f"{word}{n}项任务的单位共{len(picked)}个：{'、'.join(picked)}。\n{lines}")
+
+
 def answer_units_list(notice: Notice) -> Reply:
     counts = Counter(u for t in notice.tasks for u in t.units)
     units = notice.units
@@ -297,11 +332,22 @@ def answer_ranking(q: Query, notice: Notice) -> Reply:
         lines = "\n".join(f"· 第{t.number}项 {brief(t)}：{units_line(t)}" for t in rows)
         return Reply(f"责任单位{word}的是{nums(picked)}，各列{best}个单位。\n{lines}", tasks=tuple(picked), cite=tuple(picked))
 
+    if re.search(r"(哪一?类|哪个类|哪个方面|哪方面|类别)", q.text) and not q.agencies:
+        sizes = {c: len(notice.tasks_in(c)) for c in notice.categories}
+        best = max(sizes.values()) if Ask.MOST in q.asks else min(sizes.values())
+        picked = [c for c, n in sizes.items() if n == best]
+        word = "最多" if Ask.MOST in q.asks else "最少"
+        numbers = [t.number for c in picked for t in notice.tasks_in(c)]
+        listing = "、".join(f"「{c}」{n}项" for c, n in sizes.items())
+        return Reply(
+            f"任务{word}的一类是「{'」「'.join(picked)}」，共{best}项（{nums(numbers)}）。\n各类任务数：{listing}。",
+            tasks=tuple(numbers),
+        )
     role = q.role
     counts = Counter(
         a.unit for t in _restrict(q, notice, list(notice.tasks)) for a in t.assignments if role is None or a.role is role
     )
-    named = [u for u in notice.units if not agency(u).generic]
+    named = [u for u in notice.units if not agency(u).generic and u not in q.excluded]
     if role is not None:
         pool = {u: counts.get(u, 0) for u in named}
     else:
@@ -310,6 +356,8 @@ def answer_ranking(q: Query, notice: Notice) -> Reply:
         return Reply("没有符合条件的单位。")
     word = {Role.LEAD: "牵头", Role.ASSIST: "配合", Role.CO: "共同负责", None: "参与"}[role]
     scope = f"「{'」「'.join(q.categories)}」类中，" if q.categories else ""
+    if q.excluded:
+        scope += f"除{'、'.join(q.excluded)}外，"
     if Ask.LEAST in q.asks:
         positive = {u: c for u, c in pool.items() if c > 0}
         best = min(positive.values())

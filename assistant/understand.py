@@ -56,10 +56,19 @@ class Query:
     pronoun: bool = False  # 它 / 该 / 这项 / 其: leans on the previous turn
     elliptical: bool = False  # 那…呢 / …呢: repeats the previous question with a new subject
     subset: bool = False  # 其中: filter the previous answer
+    any_role: bool = False  # 负责 / 参与 / 涉及 said without 牵头 or 配合: every role
+    excluded: tuple[str, ...] = ()  # 除了市教育局: agencies left out of a ranking
+    within: tuple[int, ...] = ()  # 其中…: only these tasks (the previous answer's)
+    adds: bool = False  # 再加上X: X joins the previous agencies
+    exactly: int | None = None  # 只负责了1项: units with exactly this many tasks
+    preamble: bool = False  # 通知开头那段
+    topic: str = ""  # what is left once agencies, categories and question words are taken out
 
     @property
     def has_subject(self) -> bool:
-        return bool(self.agencies or self.unknown_agencies or self.counties or self.tasks or self.categories)
+        return bool(
+            self.agencies or self.unknown_agencies or self.counties or self.tasks or self.clauses or self.categories
+        )
 
 
 # --- vocabulary -------------------------------------------------------------------------------------------
@@ -74,7 +83,7 @@ _UNITS_ASK = re.compile(
 )
 _COUNT_ASK = re.compile(r"(几项|几个|几条|几类|多少项|多少个|多少条|多少类|数量|总数|几件|多少件|几大类|多少)")
 _MOST = re.compile(r"(最多|最大|最广|最重|排名第一|第一多|最繁重|最忙)")
-_LEAST = re.compile(r"(最少|最小|最轻|只有一项|仅一项|只负责一项|只参与一项|只有1项|仅1项|只负责1项|只参与1项)")
+_LEAST = re.compile(r"(最少|最小|最轻)")
 _CATEGORY_ASK = re.compile(r"(属于哪|哪一类|哪类|什么类|哪个类|哪个方面|哪方面|什么方面|类别|分类|归类|哪个板块)")
 _LIST_CATEGORIES = re.compile(r"(几类|哪几类|哪些类|几个方面|哪几个方面|哪些方面|几大类|哪些类别|几个类别|分类|工作任务有哪些类)")
 _CONTENT_ASK = re.compile(r"(内容|是什么|讲什么|讲的什么|说什么|说的什么|干什么|做什么|具体|要求|包括|是啥|讲了啥|说了啥|啥内容|什么事|哪些事)")
@@ -85,11 +94,19 @@ _ANY = re.compile(r"(或者|或是|或|还是)")
 _TASK_WORDS = re.compile(r"(任务|工作|事项|事情|哪些事|什么事|的事|哪几项|哪些项|项目|分工|职责|活)")
 _UNIT_WORDS = re.compile(r"(单位|部门|机构|机关)")
 _PRONOUN = re.compile(r"(它|该项|该任务|这项|这个任务|这条|该条|这一项|上述|上面|刚才|前面|其责任|其牵头|这个单位|该单位|这个部门|该部门|他们|它们)")
+_ANY_ROLE = re.compile(r"(负责|参与|涉及|承担|有哪些任务|有什么任务|管哪|全部任务|所有任务)")
 _SUBSET = re.compile(r"^(其中|这些任务中|这些中|这里面|里面)")
 _ELLIPTICAL_END = re.compile(r"(呢|呐|咧)[?？。!]*$")
 _ELLIPTICAL_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成)")
 
-_TASK_NUMBER = re.compile(r"(?:第|序号|编号|No\.?|no\.?|#)\s*(\d{1,4})\s*(?:项|号|条|个)?|(\d{1,4})\s*(?:号任务|号工作|项任务|号)")
+_TASK_NUMBER = re.compile(
+    r"(?:第|序号|编号|No\.?|no\.?|#)\s*(\d{1,4})\s*(?:项|号)"
+    r"|(?:序号|编号|No\.?|no\.?|#)\s*(\d{1,4})"
+    r"|任务\s*(\d{1,4})(?![项类条])"
+    r"|(?<![\d〕])(\d{1,4})\s*号(?!文)"
+    r"|第(\d{1,4})(?:条|个)(?=任务|工作)"
+)
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]*〔\d{4}〕\d+号")
 _TASK_CONTEXT = re.compile(r"任务|项|序号|编号|号")
 _CLAUSE_NUMBER = re.compile(r"第(\d{1,3})(?:条|点|款|部分|段)")
 _CATEGORY_NUMBER = re.compile(r"第(\d)(?:类|大类|个方面|个类别)")
@@ -136,12 +153,12 @@ def _find_agencies(text: str) -> tuple[list[str], str]:
     return names, "".join(masked)
 
 
-def _find_unknown_agencies(masked: str) -> list[str]:
+def _find_unknown_agencies(masked: str, notice_text: str) -> list[str]:
     out: list[str] = []
     for chunk in re.split(r"[\0,，、。?？!！;；:：\s和与及跟或]+", masked):
         for m in _AGENCY_LIKE.finditer(chunk):
             name = _AGENCY_NOISE_PREFIX.sub("", m.group(1))
-            if len(name) < 3 or name in _NOT_AGENCIES:
+            if len(name) < 3 or name in _NOT_AGENCIES or name in notice_text:
                 continue
             if name.endswith(("办", "委")) and len(name) < 3:
                 continue
@@ -149,6 +166,22 @@ def _find_unknown_agencies(masked: str) -> list[str]:
             if name not in out:
                 out.append(name)
     return out
+
+
+def _near_alias(name: str) -> str | None:
+    """A long misspelt alias (人力资源社保局) → its agency; short names never guess (市民政局 is not 市财政局)."""
+    import difflib
+
+    if len(name) < 5:
+        return None
+    best, score = None, 0.0
+    for alias, agency_name in _ALIASES:
+        if len(alias) < 4:
+            continue
+        r = difflib.SequenceMatcher(None, name, alias).ratio()
+        if r > score:
+            best, score = agency_name, r
+    return best if score >= 0.8 else None
 
 
 def _find_categories(text: str, notice: Notice) -> list[str]:
@@ -179,32 +212,32 @@ def _category_keys(category: str) -> tuple[str, ...]:
 def understand(text: str, notice: Notice) -> Query:
     """Read a normalised question."""
     agencies, masked = _find_agencies(text)
-    unknown = _find_unknown_agencies(masked)
+    unknown = []
+    for name in _find_unknown_agencies(masked, notice.text):
+        near = _near_alias(name)
+        if near is not None and near not in agencies:
+            agencies.append(near)
+        elif near is None:
+            unknown.append(name)
     counties = [_COUNTY_NAMES.get(c, c) for c in _COUNTIES if c in text]
     counties = list(dict.fromkeys(counties))
 
+    numbered = _DOC_NUMBER.sub("", text)  # 皖政办〔2018〕4号 names a document, not task 4
     tasks: list[int] = []
-    for m in _TASK_NUMBER.finditer(text):
-        num = int(m.group(1) or m.group(2))
-        whole = m.group(0)
-        # 第3条 with no 任务/项 around is a clause of the notice, not a task row.
-        if whole.endswith("条") and not re.search(r"任务|项|附件|表", text):
-            continue
-        if re.match(r"第\d+(类|大类|个方面)", text[m.start() :]):
-            continue
+    for m in _TASK_NUMBER.finditer(numbered):
+        num = int(next(g for g in m.groups() if g))
         if num not in tasks:
             tasks.append(num)
-    # "12项由谁负责" without 第: a bare number before 项 when the question asks about one task.
-    if not tasks:
-        m2 = re.search(r"(?<![\d几多少])(\d{1,3})项(?!任务?[吗呢]?$)", text)
-        if m2 and _UNITS_ASK.search(text) and not _COUNT_ASK.search(text):
-            tasks.append(int(m2.group(1)))
+    # 第3条 of a task table (第3条任务, 附件第3条) is a row; otherwise 第N条 / 第N点 is a clause of the notice.
+    row_context = re.search(r"任务|附件|分工表|表里|表中", numbered)
     clauses = []
-    for m in _CLAUSE_NUMBER.finditer(text):
-        if m.group(0).endswith("条") and re.search(r"任务|项|附件|表", text):
-            continue
-        if int(m.group(1)) not in tasks:
-            clauses.append(int(m.group(1)))
+    for m in _CLAUSE_NUMBER.finditer(numbered):
+        num = int(m.group(1))
+        if m.group(0).endswith("条") and row_context:
+            if num not in tasks:
+                tasks.append(num)
+        elif num not in tasks:
+            clauses.append(num)
     category_index = tuple(int(m.group(1)) for m in _CATEGORY_NUMBER.finditer(text))
 
     categories = _find_categories(masked.replace("\0", "|"), notice)
@@ -212,12 +245,13 @@ def understand(text: str, notice: Notice) -> Query:
         if 1 <= i <= len(notice.categories) and notice.categories[i - 1] not in categories:
             categories.append(notice.categories[i - 1])
 
+    # Role words are read with agency names blanked out: 市总工会同时 holds 会同 by accident.
     role: Role | None = None
-    if any(w in text for w in _LEAD_WORDS):
+    if any(w in masked for w in _LEAD_WORDS):
         role = Role.LEAD
-    elif any(w in text for w in _ASSIST_WORDS) or re.search(r"会同(?!市有关部门)", text):
+    elif any(w in masked for w in _ASSIST_WORDS) or "会同" in masked:
         role = Role.ASSIST
-    elif any(w in text for w in _ROLE_CO_WORDS) and len(agencies) == 1:
+    elif any(w in masked for w in _ROLE_CO_WORDS) and len(agencies) == 1:
         role = Role.CO
 
     asks: set[Ask] = set()
@@ -248,8 +282,34 @@ def understand(text: str, notice: Notice) -> Query:
     elif _ANY.search(text) and not _ALL.search(text):
         combine = Combine.ANY
 
+    clause_refs: list[int] = []
+    if _CLAUSE_REF.search(text):
+        for c in notice.clauses:
+            if any(k in text for k in clause_keys(c.heading)) and c.number not in clauses:
+                clause_refs.append(c.number)
+    clauses.extend(clause_refs)
+    topic = masked
+    for cat in categories:
+        for key in (cat, *_category_keys(cat)):
+            topic = topic.replace(key, "|")
+    topic = _QUESTION_PHRASES.sub("|", topic.replace("\0", "|"))
+    topic = "|".join(p for p in re.split(r"[|\W_]+", topic) if p)
+
+    excluded: list[str] = []
+    if m := re.search(r"除了?(.+?)(?:以外|之外|外|[,，])", text):
+        excluded = [a for a in agencies if a in _find_agencies(m.group(1))[0]]
+        agencies = [a for a in agencies if a not in excluded]
+    exactly = None
+    if m := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担)?了?(\d{1,2})项", text):
+        exactly = int(m.group(1))
+
     return Query(
         text=text,
+        excluded=tuple(excluded),
+        preamble=bool(_PREAMBLE_REF.search(text)),
+        topic=topic,
+        exactly=exactly,
+        adds=bool(re.match(r"^(再加上|加上|再加|还有|以及|再算上)", text)),
         agencies=tuple(agencies),
         unknown_agencies=tuple(unknown),
         counties=tuple(counties),
@@ -265,50 +325,70 @@ def understand(text: str, notice: Notice) -> Query:
         pronoun=bool(_PRONOUN.search(text)),
         elliptical=bool(_ELLIPTICAL_END.search(text) or _ELLIPTICAL_START.search(text)),
         subset=bool(_SUBSET.search(text)),
+        any_role=role is None and bool(_ANY_ROLE.search(text)),
     )
+
+
+_QUESTION_PHRASES = re.compile(
+    r"由哪些单位|由哪个单位|由哪些部门|由哪个部门|哪些单位|哪个单位|哪些部门|哪个部门|由谁|是谁|谁来|谁|哪些|哪个|哪几|什么|"
+    r"怎么|如何|多少|几项|几个|是否|有没有|负责|牵头|参与|涉及|承担|配合|单位|部门|任务|工作|分工表|表中|表里|附件|"
+    r"这项|这条|那条|这一条|那一条|一项|请问|通知|文件|里的|中的|的|了|吗|呢|啊|是|有|和|与|及|要|在|中|里|这|那|\d+"
+)
+_GENERIC_BIGRAMS = {"产教", "教融", "融合", "六安", "安市", "市有", "有关", "关部"}
+_CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|这一?段|那一?段|一条|条里|条中|该条)")
+_PREAMBLE_REF = re.compile(r"(开头|开篇|导语|前言|引言|第一段|首段|开头那段|前面那段|序言)")
+
+
+def clause_keys(heading: str) -> tuple[str, ...]:
+    """A clause heading and its halves: 加强领导强化责任 → 加强领导, 强化责任."""
+    core = heading.removeprefix("切实").removeprefix("积极")
+    half = len(core) // 2
+    return tuple(dict.fromkeys((heading, core, core[:half], core[half:])))
+
+
+def topic_bigrams(topic: str) -> set[str]:
+    grams: set[str] = set()
+    for seg in topic.split("|"):
+        grams |= {seg[i : i + 2] for i in range(len(seg) - 1)}
+    return {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - _GENERIC_BIGRAMS
 
 
 def with_context(query: Query, previous: Query | None) -> Query:
     """Fill what a follow-up leaves out from the previous turn's query.
 
     「那市财政局呢？」 keeps the previous ask and role with a new agency; 「它的责任单位有哪些？」 keeps the
-    previous task; 「牵头的呢？」 keeps the previous agency with a new role.
+    previous task; 「牵头的呢？」 keeps the previous agency with a new role; 「其中哪些属于人才培养？」 narrows
+    the previous set to a category.
     """
     if previous is None:
         return query
-    leans = query.pronoun or query.elliptical or query.subset or not query.has_subject
-    if not leans:
+    if not (query.pronoun or query.elliptical or query.subset or not query.has_subject):
         return query
     q = query
-    if not q.has_subject or q.pronoun:
-        if q.pronoun and previous.tasks and not q.agencies and not q.tasks:
-            q = replace(q, tasks=previous.tasks)
-        elif not q.has_subject:
-            q = replace(
-                q,
-                agencies=previous.agencies,
-                counties=previous.counties,
-                tasks=previous.tasks,
-                categories=() if q.subset else previous.categories,
-                unknown_agencies=previous.unknown_agencies,
-            )
-            if q.subset and not query.categories:
-                q = replace(q, categories=previous.categories)
-        elif q.pronoun and previous.agencies and not q.agencies:
-            q = replace(q, agencies=previous.agencies)
-    if q.subset:
-        q = replace(q, agencies=q.agencies or previous.agencies, tasks=q.tasks or previous.tasks)
-        if query.categories and previous.categories:
-            q = replace(q, categories=tuple(dict.fromkeys(previous.categories + query.categories)))
-    if query.elliptical or query.subset or not query.has_subject:
-        # Keep what the previous question asked unless this one asks something of its own.
-        own_ask = query.asks - {Ask.COUNT} if not query.subset else query.asks
-        if not own_ask:
-            q = replace(q, asks=previous.asks | query.asks)
-        if q.role is None and not (query.elliptical and query.has_subject and query.role is None and False):
-            q = replace(q, role=previous.role)
-        if not query.about_tasks:
-            q = replace(q, about_tasks=previous.about_tasks)
-        if len(q.agencies) > 1 and query.combine is Combine.ALL:
-            q = replace(q, combine=previous.combine)
+    if not query.has_subject:
+        q = replace(
+            q,
+            agencies=previous.agencies,
+            unknown_agencies=previous.unknown_agencies,
+            counties=previous.counties,
+            tasks=previous.tasks,
+            clauses=previous.clauses,
+            categories=previous.categories,
+        )
+    elif query.pronoun and not query.agencies and not query.tasks:
+        q = replace(q, agencies=previous.agencies, tasks=previous.tasks)
+    if query.subset:
+        # 其中…: narrow the previous answer; a newly named agency or category filters it.
+        q = replace(q, agencies=query.agencies, tasks=query.tasks, categories=query.categories)
+    if query.adds and query.agencies:
+        q = replace(q, agencies=tuple(dict.fromkeys(previous.agencies + query.agencies)))
+    own_asks = query.asks - {Ask.COUNT}
+    if not own_asks:
+        q = replace(q, asks=previous.asks | query.asks)
+    if query.role is None and not query.any_role and not own_asks:
+        q = replace(q, role=previous.role)
+    if not query.about_tasks:
+        q = replace(q, about_tasks=previous.about_tasks)
+    if len(q.agencies) > 1 and query.combine is Combine.ALL:
+        q = replace(q, combine=previous.combine)
     return q
