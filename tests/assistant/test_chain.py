@@ -195,3 +195,10 @@ def test_json_shape(table_assistant: Assistant) -> None:
 def test_max_question_chars_is_validated(notice: Notice) -> None:
     with pytest.raises(ValueError, match="max_question_chars must be > 0, got 0"):
         Assistant(notice, None, max_question_chars=0)
+
+
+def test_a_new_topic_in_a_conversation_does_not_inherit_the_agency(table_assistant: Assistant) -> None:
+    conversation = Conversation()
+    table_assistant.ask("市人社局负责哪些任务", conversation)
+    answer = table_assistant.ask("人才培养方面有哪些任务", conversation)
+    assert list(answer.tasks) == [13, 14, 15, 16, 17, 18]
