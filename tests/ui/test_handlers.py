@@ -1,0 +1,255 @@
+"""ui.handlers as plain functions, driven by a small fake assistant."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from assistant.answer import Answer, Citation
+from corpus.parser import parse_notice
+from corpus.records import Notice
+from index.settings import Settings
+from ui.handlers import (
+    ALL_CATEGORIES,
+    ALL_UNITS,
+    ERROR_REPLY,
+    SUGGESTED_QUESTIONS,
+    category_choices,
+    clear_chat,
+    filter_tasks,
+    fingerprint,
+    is_idle,
+    respond,
+    unit_choices,
+)
+
+SECRET = "市人社局牵头哪些任务？我的身份证号是123"
+
+
+@pytest.fixture(scope="module")
+def notice() -> Notice:
+    return parse_notice()
+
+
+@dataclass
+class FakeConversation:
+    asked: list[str] = field(default_factory=list)
+    resets: int = 0
+
+    def reset(self) -> None:
+        self.asked.clear()
+        self.resets += 1
+
+
+class FakeAssistant:
+    """Answers every question with task 12, remembering what it was asked in the conversation."""
+
+    def __init__(self, notice: Notice) -> None:
+        self.notice = notice
+        self.calls: list[tuple[str, Any]] = []
+
+    def ask(self, question: str, conversation: Any = None) -> Answer:
+        self.calls.append((question, conversation))
+        if isinstance(conversation, FakeConversation):
+            conversation.asked.append(question)
+        task = self.notice.tasks[11]
+        return Answer(
+            question=question,
+            answer=f"市人社局牵头的任务共1项：第12项。\n（你问的是：{question}）",
+            refused=False,
+            tasks=(12,),
+            citations=(Citation("task-12", task.row_text), Citation("clause-1", self.notice.clauses[0].text)),
+            latency_ms=12.5,
+            route="table",
+            units=("市人社局",),
+        )
+
+
+class BrokenAssistant:
+    def ask(self, question: str, conversation: Any = None) -> Answer:
+        raise RuntimeError(f"index exploded while reading {question}")
+
+
+def _ask(
+    message: str | None,
+    history: list[dict[str, Any]] | None,
+    conversation: Any,
+    assistant: Any,
+    notice: Notice,
+    settings: Settings | None = None,
+) -> tuple[list[dict[str, Any]], Any, str]:
+    return respond(
+        message, history, conversation, assistant=assistant, notice=notice, settings=settings or Settings()
+    )
+
+
+def test_reply_shows_the_answer_first_then_its_sources(notice: Notice) -> None:
+    history, _, cleared = _ask(
+        "哪些任务由市人社局牵头？", [], FakeConversation(), FakeAssistant(notice), notice
+    )
+    assert cleared == ""
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"] == '<div class="nq-question">哪些任务由市人社局牵头？</div>'
+    reply = history[1]["content"]
+    assert reply.startswith(
+        '<div class="nq-answer"><p class="nq-direct">市人社局牵头的任务共1项：第12项。</p>'
+    )
+    assert reply.index("nq-direct") < reply.index("依据") < reply.index("强化企业职工在岗教育培训")
+    assert '<mark class="nq-hl">市人社局</mark>' in reply
+    assert '<span class="nq-quote-src">第一条 加强领导强化责任</span>' in reply
+
+
+def test_script_in_a_question_is_shown_as_text(notice: Notice) -> None:
+    history, _, _ = _ask("<script>alert(1)</script>", [], None, FakeAssistant(notice), notice)
+    assert all("<script>" not in m["content"] for m in history)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in history[0]["content"]
+    assert "（你问的是：&lt;script&gt;alert(1)&lt;/script&gt;）" in history[1]["content"]
+
+
+def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
+    notice: Notice, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="ui.handlers"):
+        history, _, cleared = _ask(SECRET, [], None, BrokenAssistant(), notice)
+    assert history[-1] == {
+        "role": "assistant",
+        "content": f'<div class="nq-answer"><p class="nq-direct">{ERROR_REPLY}</p></div>',
+    }
+    assert cleared == ""
+    assert "RuntimeError" in caplog.text
+    assert fingerprint(SECRET) in caplog.text
+    assert "身份证" not in caplog.text
+    assert "Traceback" not in history[-1]["content"]
+
+
+def test_turn_log_has_hash_length_route_latency_and_sources_but_not_the_text(
+    notice: Notice, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="ui.handlers"):
+        _ask(SECRET, [], None, FakeAssistant(notice), notice)
+    assert len(caplog.records) == 1
+    message = caplog.records[0].getMessage()
+    assert message == (
+        f"question sha256={fingerprint(SECRET)} len={len(SECRET)} route=table refused=False "
+        "latency_ms=12 sources=task-12,clause-1"
+    )
+
+
+def test_log_questions_opts_in_to_the_text(notice: Notice, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="ui.handlers"):
+        _ask(SECRET, [], None, FakeAssistant(notice), notice, Settings(log_questions=True))
+    assert SECRET in caplog.text
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n", None])
+def test_empty_input_changes_nothing(notice: Notice, message: str | None) -> None:
+    assistant = FakeAssistant(notice)
+    before = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
+    history, conversation, cleared = _ask(message, before, "conv", assistant, notice)
+    assert (history, conversation, cleared) == (before, "conv", "")
+    assert assistant.calls == []
+
+
+def test_over_long_input_is_answered_without_the_assistant(notice: Notice) -> None:
+    assistant = FakeAssistant(notice)
+    history, _, _ = _ask("问" * 11, [], None, assistant, notice, Settings(max_question_chars=10))
+    assert assistant.calls == []
+    assert "问题太长了，请控制在10字以内。" in history[-1]["content"]
+
+
+def test_follow_ups_share_the_session_conversation(notice: Notice) -> None:
+    assistant = FakeAssistant(notice)
+    conversation = FakeConversation()
+    history, conv1, _ = _ask("哪些任务由市人社局牵头？", [], conversation, assistant, notice)
+    history, conv2, _ = _ask("那市财政局呢？", history, conv1, assistant, notice)
+    assert conv1 is conv2 is conversation
+    assert conversation.asked == ["哪些任务由市人社局牵头？", "那市财政局呢？"]
+    assert [c for _, c in assistant.calls] == [conversation, conversation]
+    assert len(history) == 4
+
+
+def test_clear_resets_the_conversation(notice: Notice) -> None:
+    conversation = FakeConversation(asked=["q"])
+    history, conv, text = clear_chat(conversation)
+    assert (history, conv, text) == ([], conversation, "")
+    assert conversation.resets == 1
+    assert conversation.asked == []
+
+
+@pytest.mark.parametrize(
+    ("last", "now", "idle", "expected"),
+    [(100.0, 279.0, 180, False), (100.0, 280.0, 180, True), (None, 1e9, 180, False)],
+)
+def test_is_idle(last: float | None, now: float, idle: int, expected: bool) -> None:
+    assert is_idle(last, now, idle) is expected
+
+
+def _rows(fragment: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr class="nq-row nq-row-(\d+)">', fragment)]
+
+
+@pytest.mark.parametrize(
+    ("agency", "category", "numbers"),
+    [
+        ("市人社局", ALL_CATEGORIES, [4, 6, 8, 9, 12, 13, 14, 15, 20, 21, 22]),
+        (ALL_UNITS, "加强产教融合人才培养", [13, 14, 15, 16, 17, 18]),
+        (None, None, list(range(1, 24))),
+        ("", "", list(range(1, 24))),
+        ("市教育局", "促进产教供需双向对接", [19]),
+    ],
+)
+def test_filter_tasks(notice: Notice, agency: str | None, category: str | None, numbers: list[int]) -> None:
+    assert _rows(filter_tasks(notice, agency, category)) == numbers
+
+
+def test_filter_by_agency_marks_it_and_counts(notice: Notice) -> None:
+    out = filter_tasks(notice, "市人社局", ALL_CATEGORIES)
+    assert "<caption>共11项</caption>" in out
+    assert out.count('<mark class="nq-hl">市人社局</mark>') == 11
+
+
+def test_filter_with_no_rows_says_so(notice: Notice) -> None:
+    assert (
+        filter_tasks(notice, "市编办", "构建教育和产业深度融合发展格局")
+        == '<p class="nq-empty">没有符合条件的任务。</p>'
+    )
+
+
+def test_choices(notice: Notice) -> None:
+    assert unit_choices(notice)[0] == ALL_UNITS
+    assert "市人社局" in unit_choices(notice)
+    assert len(unit_choices(notice)) == 21
+    assert category_choices(notice) == [ALL_CATEGORIES, *notice.categories]
+    assert len(SUGGESTED_QUESTIONS) == 5
+
+
+def test_build_app_staff_and_kiosk(notice: Notice) -> None:
+    """The app builds with a fake assistant; the kiosk hides its endpoints and caps input length."""
+    from ui.app import build_app, launch_kwargs, scope_line
+
+    staff = build_app(FakeAssistant(notice), notice, Settings(), new_conversation=FakeConversation)
+    kiosk_settings = Settings(kiosk=True, max_question_chars=120, queue_size=7, concurrency=2)
+    kiosk = build_app(FakeAssistant(notice), notice, kiosk_settings, new_conversation=FakeConversation)
+    assert staff.analytics_enabled is False
+    assert kiosk.analytics_enabled is False
+    staff_config, kiosk_config = staff.get_config_file(), kiosk.get_config_file()
+    assert any(
+        d.get("api_name") == "ask" and d.get("api_visibility") == "public"
+        for d in staff_config["dependencies"]
+    )
+    assert all(d.get("api_visibility") == "private" for d in kiosk_config["dependencies"])
+    textboxes = [c for c in kiosk_config["components"] if c["type"] == "textbox"]
+    assert [t["props"]["max_length"] for t in textboxes] == [120]
+    assert kiosk._queue.max_size == 7
+    assert kiosk._queue.default_concurrency_limit == 2
+    assert any(c["type"] == "timer" for c in kiosk_config["components"])
+    assert not any(c["type"] == "timer" for c in staff_config["components"])
+    assert scope_line(notice) == "本机只依据六政办秘〔2018〕123号通知作答"
+    options = launch_kwargs(kiosk_settings)
+    assert options["footer_links"] == []
+    assert options["run_history"] is False
+    assert "系统繁忙，请稍后再试" in options["head"]

@@ -1,0 +1,221 @@
+"""Turn an Answer or the notice into HTML strings for the UI: pure functions, every text escaped.
+
+The chat renders markdown, so each fragment here is a single line of HTML (a markdown HTML block
+ends at a blank line, and nothing inside it is read as markdown). Classes carry the styling
+(``ui.app`` ships the CSS); roles are also spelled out in text so colour is never the only cue.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from assistant.answer import Answer, Citation
+from corpus.agencies import AGENCIES
+from corpus.records import Notice, Role, Task
+
+ROLE_CLASS = {Role.LEAD: "nq-lead", Role.CO: "nq-co", Role.ASSIST: "nq-assist"}
+ROLE_MARK = {Role.LEAD: "牵", Role.CO: "共", Role.ASSIST: "配"}
+_CN_NUMERALS = "零一二三四五六七八九十"
+
+
+def escape(text: str) -> str:
+    """HTML-escape user or notice text (quotes too, so it is safe inside attributes)."""
+    return html.escape(text, quote=True)
+
+
+def render_question(question: str) -> str:
+    """A user's question as chat content: shown as typed, never interpreted as HTML or markdown."""
+    return f'<div class="nq-question">{_lines(question)}</div>'
+
+
+def render_answer(answer: Answer, notice: Notice) -> str:
+    """The direct answer first, then its sources: cited task rows as a table, quoted clause text."""
+    lines = answer.answer.strip().split("\n")
+    direct, rest = lines[0], [ln for ln in lines[1:] if ln.strip()]
+    parts = [f'<div class="nq-answer"><p class="nq-direct">{escape(direct)}</p>']
+    if rest:
+        parts.append(f'<p class="nq-more">{"<br>".join(escape(ln) for ln in rest)}</p>')
+    parts.append("</div>")
+    sources = render_sources(answer.citations, notice, highlight=answer.units)
+    if sources:
+        parts.append(sources)
+    return "".join(parts)
+
+
+def render_sources(citations: Sequence[Citation], notice: Notice, highlight: Iterable[str] = ()) -> str:
+    """The 依据 block: one table for the cited task rows, then each quoted passage; empty if none."""
+    tasks: list[Task] = []
+    quotes: list[str] = []
+    for citation in citations:
+        task = _cited_task(citation, notice)
+        if task is not None:
+            if task not in tasks:
+                tasks.append(task)
+        else:
+            quotes.append(
+                f'<blockquote class="nq-quote"><span class="nq-quote-src">'
+                f"{escape(source_label(citation, notice))}</span><br>{_lines(citation.text)}</blockquote>"
+            )
+    if not tasks and not quotes:
+        return ""
+    body = render_task_table(tasks, highlight=highlight) if tasks else ""
+    return f'<div class="nq-sources"><p class="nq-sources-title">依据</p>{body}{"".join(quotes)}</div>'
+
+
+def source_label(citation: Citation, notice: Notice) -> str:
+    """A reader's name for a citation source: 第三条 切实加大政策扶持, 通知导语, 文件头, 第12项."""
+    source = citation.source
+    if source == "preamble":
+        return "通知导语"
+    if source == "header":
+        return "文件头"
+    kind, _, number = source.partition("-")
+    if number.isdigit():
+        n = int(number)
+        if kind == "clause":
+            clause = notice.clause(n)
+            numeral = _CN_NUMERALS[n] if n < len(_CN_NUMERALS) else str(n)
+            return f"第{numeral}条 {clause.heading}" if clause else f"第{numeral}条"
+        if kind == "task":
+            return f"任务分工表第{n}项"
+    return source
+
+
+def render_task_table(tasks: Sequence[Task], highlight: Iterable[str] = (), caption: str = "") -> str:
+    """Task rows as the notice's table (序号, 工作任务, 主要内容, 责任单位), named units marked."""
+    units = set(highlight)
+    head = "<tr><th>序号</th><th>工作任务</th><th>主要内容</th><th>责任单位</th></tr>"
+    rows = "".join(
+        f'<tr class="nq-row nq-row-{t.number}"><td class="nq-num">{t.number}</td>'
+        f'<td class="nq-cat">{escape(t.category)}</td>'
+        f"<td>{escape(t.content)}</td><td>{_units_cell(t, units)}</td></tr>"
+        for t in tasks
+    )
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f'<table class="nq-tasks">{cap}<thead>{head}</thead><tbody>{rows}</tbody></table>'
+
+
+def render_header(notice: Notice) -> str:
+    """The notice's header facts as a definition list."""
+    h = notice.header
+    facts = (
+        ("发文机关", h.issuer),
+        ("文号", h.doc_number),
+        ("标题", h.title),
+        ("主送", h.addressees),
+        ("贯彻文件", h.implements),
+        ("附件", h.attachment_title),
+        ("抄送", h.cc),
+    )
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
+    return f'<dl class="nq-header">{items}</dl>'
+
+
+def render_clauses(notice: Notice) -> str:
+    """The preamble and the three clauses, verbatim."""
+    parts = [f'<section class="nq-clause"><h4>通知导语</h4><p>{_lines(notice.preamble.text)}</p></section>']
+    for clause in notice.clauses:
+        label = source_label(Citation(clause.source, ""), notice)
+        parts.append(
+            f'<section class="nq-clause"><h4>{escape(label)}</h4><p>{_lines(clause.text)}</p></section>'
+        )
+    return "".join(parts)
+
+
+def filter_rows(notice: Notice, agency: str | None = None, category: str | None = None) -> tuple[Task, ...]:
+    """Tasks naming ``agency`` (any role) and in ``category``; None or "" means no filter."""
+    return tuple(
+        t
+        for t in notice.tasks
+        if (not agency or agency in t.units) and (not category or t.category == category)
+    )
+
+
+def matrix_rows(notice: Notice) -> list[tuple[str, int]]:
+    """(unit, number of tasks) for every unit of the table, most tasks first, then table order."""
+    order = {u: i for i, u in enumerate(notice.units)}
+    counts = {u: sum(1 for t in notice.tasks if u in t.units) for u in notice.units}
+    return sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def render_matrix(notice: Notice) -> str:
+    """Units × tasks as a colour-coded grid with a legend; each cell also names the role (牵/共/配)."""
+    full_names = {a.name: a.full_name for a in AGENCIES}
+    legend = "".join(
+        f'<span class="nq-legend-item"><span class="nq-cell {ROLE_CLASS[r]}">{ROLE_MARK[r]}</span>'
+        f"{escape(r.label)}</span>"
+        for r in Role
+    )
+    head = "".join(
+        f'<th class="nq-col" title="{escape(t.category)}：{escape(t.content)}">{t.number}</th>'
+        for t in notice.tasks
+    )
+    body = []
+    for unit, count in matrix_rows(notice):
+        cells = []
+        for t in notice.tasks:
+            role = t.role_of(unit)
+            if role is None:
+                cells.append('<td class="nq-cell nq-none"></td>')
+            else:
+                cells.append(
+                    f'<td class="nq-cell {ROLE_CLASS[role]}" title="第{t.number}项 {escape(role.label)}">'
+                    f"{ROLE_MARK[role]}</td>"
+                )
+        title = escape(full_names.get(unit, unit))
+        body.append(
+            f'<tr data-unit="{escape(unit)}"><th class="nq-unit" title="{title}">{escape(unit)}</th>'
+            f'<td class="nq-count">{count}</td>{"".join(cells)}</tr>'
+        )
+    return (
+        f'<div class="nq-matrix"><p class="nq-legend">{legend}</p>'
+        f'<table class="nq-grid"><thead><tr><th class="nq-unit">责任单位</th><th class="nq-count">项数</th>'
+        f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _cited_task(citation: Citation, notice: Notice) -> Task | None:
+    kind, _, number = citation.source.partition("-")
+    if kind == "task" and number.isdigit():
+        return notice.task(int(number))
+    return None
+
+
+def _lines(text: str) -> str:
+    return "<br>".join(escape(line) for line in text.strip().split("\n"))
+
+
+def _units_cell(task: Task, units: set[str]) -> str:
+    """The verbatim 责任单位 cell, escaped, with each asked unit wrapped in <mark>."""
+    needles = [a.raw for a in task.assignments if a.unit in units]
+    return _highlight(task.units_raw, needles)
+
+
+def _fold(text: str) -> str:
+    """Per-character NFKC (full-width （）， → ()，), keeping positions aligned with ``text``."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
+def _highlight(text: str, needles: Iterable[str]) -> str:
+    folded = _fold(text)
+    spans: list[tuple[int, int]] = []
+    for needle in sorted({_fold(n) for n in needles if n}, key=len, reverse=True):
+        start = folded.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            if all(end <= s or start >= e for s, e in spans):
+                spans.append((start, end))
+            start = folded.find(needle, end)
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        out.append(escape(text[pos:start]))
+        out.append(f'<mark class="nq-hl">{escape(text[start:end])}</mark>')
+        pos = end
+    out.append(escape(text[pos:]))
+    return "".join(out)
