@@ -364,7 +364,8 @@ def with_context(query: Query, previous: Query | None) -> Query:
     """
     if previous is None:
         return query
-    standalone = query.has_subject or query.topic_hits > 0  # 产教融合资金从哪来 is a new question
+    # 产教融合资金从哪来 is a new question; so is text with no Chinese at all (<script>…).
+    standalone = query.has_subject or query.topic_hits > 0 or not re.search(r"[\u4e00-\u9fff]", query.text)
     if not (query.pronoun or query.elliptical or query.subset or not standalone):
         return query
     q = query
