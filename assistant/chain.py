@@ -22,7 +22,6 @@ from typing import Any
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
-from corpus.records import Notice
 from assistant import table
 from assistant.answer import Answer, Citation
 from assistant.content import Terms, best_passages, overlap
@@ -30,6 +29,7 @@ from assistant.normalise import normalise
 from assistant.scope import MESSAGES, unstated
 from assistant.table import Reply
 from assistant.understand import Ask, Query, topic_bigrams, understand, with_context
+from corpus.records import Notice
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,9 @@ class Assistant:
         with self._lock:
             if self._retriever is None:
                 if self._factory is None:
-                    raise RuntimeError("this assistant has no retriever: content questions cannot be answered")
+                    raise RuntimeError(
+                        "this assistant has no retriever: content questions cannot be answered"
+                    )
                 self._retriever = self._factory()
             return self._retriever
 
@@ -159,7 +161,9 @@ class Assistant:
     def _check_input(self, t: _Turn) -> _Turn:
         raw = t.question.strip()
         if len(raw) > self.max_question_chars:
-            return replace(t, reply=Reply(TOO_LONG.format(limit=self.max_question_chars), refused=True), route="input")
+            return replace(
+                t, reply=Reply(TOO_LONG.format(limit=self.max_question_chars), refused=True), route="input"
+            )
         text = normalise(raw)
         if not re.search(r"[\w\u4e00-\u9fff]", text):
             return replace(t, reply=Reply(HELP, refused=True), route="input")
@@ -208,9 +212,9 @@ class Assistant:
         clause = self._clause(q)
         if clause is not None:
             return replace(t, reply=clause, route="clause")
-        if Ask.MOST in q.asks or Ask.LEAST in q.asks:
-            if q.about_tasks or q.about_units or q.role or re.search(r"单位|部门|类|方面", text):
-                return replace(t, reply=table.answer_ranking(q, notice), route="table")
+        ranks = Ask.MOST in q.asks or Ask.LEAST in q.asks
+        if ranks and (q.about_tasks or q.about_units or q.role or re.search(r"单位|部门|类|方面", text)):
+            return replace(t, reply=table.answer_ranking(q, notice), route="table")
         if q.exactly is not None and (Ask.LIST_UNITS in q.asks or Ask.UNITS in q.asks):
             return replace(t, reply=table.answer_units_with_count(q, notice), route="table")
         if q.asks & {Ask.UNITS, Ask.LIST_UNITS, Ask.LEAD} or q.role is not None:
@@ -261,7 +265,11 @@ class Assistant:
                 f"本通知的附件是「{h.attachment_title}」，共列{len(self.notice.tasks)}项任务。",
                 h.attachment_title,
             ),
-            (r"标题|题目|名称|叫什么|什么通知|哪个通知|全称", f"本通知的标题是《{h.title}》（{h.doc_number}）。", h.title),
+            (
+                r"标题|题目|名称|叫什么|什么通知|哪个通知|全称",
+                f"本通知的标题是《{h.title}》（{h.doc_number}）。",
+                h.title,
+            ),
         ]
         for pattern, answer, quote in facts:
             if quote == h.title and re.search(r"\d条|各条|每条", text):
@@ -278,10 +286,18 @@ class Assistant:
         if q.clauses:
             good = [c for c in (self.notice.clause(i) for i in q.clauses) if c is not None]
             if not good:
-                return Reply(f"通知正文共{n}条（一至{table_numeral(n)}），没有第{q.clauses[0]}条。", refused=True)
+                return Reply(
+                    f"通知正文共{n}条（一至{table_numeral(n)}），没有第{q.clauses[0]}条。", refused=True
+                )
             lines = [f"第{table_numeral(c.number)}条「{c.heading}」：{c.text}" for c in good]
             return Reply("\n".join(lines), extra=tuple(Citation(c.source, c.text) for c in good))
-        if re.search(r"(几条|几部分|几点|哪几条|哪几部分|几个部分|几个方面的要求|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)", q.text) and not q.about_tasks:
+        if (
+            re.search(
+                r"(几条|几部分|几点|哪几条|哪几部分|几个部分|几个方面的要求|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)",
+                q.text,
+            )
+            and not q.about_tasks
+        ):
             heads = "；".join(f"{table_numeral(c.number)}、{c.heading}" for c in self.notice.clauses)
             return Reply(
                 f"通知正文共{n}条：{heads}。另有附件「{self.notice.header.attachment_title}」。",
@@ -299,7 +315,12 @@ class Assistant:
         if q.tasks:
             good = [n for n in q.tasks if self.notice.task(n)]
             rows = "\n".join(f"第{n}项：{self.notice.tasks[n - 1].content}" for n in good)
-            return Reply(f"{message}\n通知原文是：\n{rows}" if rows else message, refused=True, tasks=tuple(good), cite=tuple(good))
+            return Reply(
+                f"{message}\n通知原文是：\n{rows}" if rows else message,
+                refused=True,
+                tasks=tuple(good),
+                cite=tuple(good),
+            )
         related = self._related(q.text)
         if related:
             quotes = "\n".join(f"「{p.text}」（{_source_label(p.source)}）" for p in related)
@@ -328,11 +349,15 @@ class Assistant:
         terms = self._terms.salient(text)
         coverage = self._terms.coverage(terms)
         if coverage < _MIN_COVERAGE:
-            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage})
+            return replace(
+                t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage}
+            )
         docs = self.retriever.invoke(text)
         picked = best_passages(terms, docs, self.notice)
         if not picked or overlap(terms, picked[0].text) < _MIN_OVERLAP:
-            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage})
+            return replace(
+                t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage}
+            )
         lines = []
         tasks: list[int] = []
         extra: list[Citation] = []
@@ -343,9 +368,16 @@ class Assistant:
             else:
                 extra.append(self._passage_citation(p.source, p.text))
         if tasks:
-            units = "；".join(f"第{n}项责任单位：{table.units_line(self.notice.tasks[n - 1])}" for n in dict.fromkeys(tasks))
+            units = "；".join(
+                f"第{n}项责任单位：{table.units_line(self.notice.tasks[n - 1])}" for n in dict.fromkeys(tasks)
+            )
             lines.append(units + "。")
-        reply = Reply("通知原文：\n" + "\n".join(lines), tasks=tuple(tasks), cite=tuple(dict.fromkeys(tasks)), extra=tuple(extra))
+        reply = Reply(
+            "通知原文：\n" + "\n".join(lines),
+            tasks=tuple(tasks),
+            cite=tuple(dict.fromkeys(tasks)),
+            extra=tuple(extra),
+        )
         return replace(t, reply=reply, route="content")
 
     def _passage_citation(self, source: str, text: str) -> Citation:
@@ -361,7 +393,11 @@ class Assistant:
         return tuple(out)
 
     def _log(self, answer: Answer) -> None:
-        shown = answer.question if self.log_questions else f"sha256:{_digest(answer.question)} len={len(answer.question)}"
+        shown = (
+            answer.question
+            if self.log_questions
+            else f"sha256:{_digest(answer.question)} len={len(answer.question)}"
+        )
         log.info(
             "answered %s route=%s refused=%s latency_ms=%.1f sources=%s",
             shown,
@@ -395,13 +431,28 @@ def _source_label(source: str, notice: Notice | None = None) -> str:
 
 
 def _is_greeting(text: str) -> bool:
-    return bool(re.fullmatch(r"(你好|您好|hi|hello|在吗|在不在|谢谢|多谢|再见|你是谁|你能做什么|怎么用|帮助|help)[啊呀吗呢!?。.]*", text, re.I))
+    return bool(
+        re.fullmatch(
+            r"(你好|您好|hi|hello|在吗|在不在|谢谢|多谢|再见|你是谁|你能做什么|怎么用|帮助|help)[啊呀吗呢!?。.]*",
+            text,
+            re.I,
+        )
+    )
 
 
 def _asks_tasks(text: str) -> bool:
-    return bool(re.search(r"(任务|工作|事|负责|参与|涉及|承担|牵头|配合|分工|职责|有哪些|管哪|干啥|做啥|几项|多少项)", text))
+    return bool(
+        re.search(
+            r"(任务|工作|事|负责|参与|涉及|承担|牵头|配合|分工|职责|有哪些|管哪|干啥|做啥|几项|多少项)", text
+        )
+    )
 
 
 def _looks_like_content(q: Query) -> bool:
     """A question about what the notice says, not about who does which row (怎么 / 如何 / 为什么 …)."""
-    return bool(re.search(r"(怎么|如何|为什么|为何|意义|目的|措施|方式|途径|办法|什么是|是指|含义|意思|从哪|哪里来|哪来)", q.text))
+    return bool(
+        re.search(
+            r"(怎么|如何|为什么|为何|意义|目的|措施|方式|途径|办法|什么是|是指|含义|意思|从哪|哪里来|哪来)",
+            q.text,
+        )
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -13,12 +14,169 @@ from corpus.records import Notice
 
 # Words that carry no topic: question words, particles, and words every part of the notice shares.
 _STOP = set(
-    "的 了 吗 呢 啊 呀 吧 么 嘛 是 有 在 和 与 及 或 也 都 就 要 会 能 可 可以 需要 应该 应当 怎么 怎样 如何 什么 啥 哪 哪些 哪个 "
-    "哪里 哪儿 为什么 为何 多少 几 谁 吗 请问 请 问 一下 告诉 我 我们 你 您 他 她 它 这 那 这个 那个 这些 那些 其 该 "
-    "个 项 条 些 种 方面 关于 对于 对 给 把 被 让 从 向 到 于 以 将 还 又 再 并 而 且 但 如果 是否 有没有 没有 不 "
-    "讲 说 提 提到 规定 要求 内容 通知 文件 本 里 中 上 下 一 有关 相关 具体 主要 哪儿 呀 哦 嗯 好 行 么 "
-    "产教融合 产教 融合 六安 六安市 市 工作 任务 政府 办公室 知道 想 想问 问问 介绍 一下子 ? ! , . : ; "
-    "怎么样 怎么办 干嘛 咋 咋样 做 搞 弄 办 来 去 过 着 之 所 为 由 得 地".split()
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "啊",
+        "呀",
+        "吧",
+        "么",
+        "嘛",
+        "是",
+        "有",
+        "在",
+        "和",
+        "与",
+        "及",
+        "或",
+        "也",
+        "都",
+        "就",
+        "要",
+        "会",
+        "能",
+        "可",
+        "可以",
+        "需要",
+        "应该",
+        "应当",
+        "怎么",
+        "怎样",
+        "如何",
+        "什么",
+        "啥",
+        "哪",
+        "哪些",
+        "哪个",
+        "哪里",
+        "哪儿",
+        "为什么",
+        "为何",
+        "多少",
+        "几",
+        "谁",
+        "吗",
+        "请问",
+        "请",
+        "问",
+        "一下",
+        "告诉",
+        "我",
+        "我们",
+        "你",
+        "您",
+        "他",
+        "她",
+        "它",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "这些",
+        "那些",
+        "其",
+        "该",
+        "个",
+        "项",
+        "条",
+        "些",
+        "种",
+        "方面",
+        "关于",
+        "对于",
+        "对",
+        "给",
+        "把",
+        "被",
+        "让",
+        "从",
+        "向",
+        "到",
+        "于",
+        "以",
+        "将",
+        "还",
+        "又",
+        "再",
+        "并",
+        "而",
+        "且",
+        "但",
+        "如果",
+        "是否",
+        "有没有",
+        "没有",
+        "不",
+        "讲",
+        "说",
+        "提",
+        "提到",
+        "规定",
+        "要求",
+        "内容",
+        "通知",
+        "文件",
+        "本",
+        "里",
+        "中",
+        "上",
+        "下",
+        "一",
+        "有关",
+        "相关",
+        "具体",
+        "主要",
+        "哪儿",
+        "呀",
+        "哦",
+        "嗯",
+        "好",
+        "行",
+        "么",
+        "产教融合",
+        "产教",
+        "融合",
+        "六安",
+        "六安市",
+        "市",
+        "工作",
+        "任务",
+        "政府",
+        "办公室",
+        "知道",
+        "想",
+        "想问",
+        "问问",
+        "介绍",
+        "一下子",
+        "?",
+        "!",
+        ",",
+        ".",
+        ":",
+        ";",
+        "怎么样",
+        "怎么办",
+        "干嘛",
+        "咋",
+        "咋样",
+        "做",
+        "搞",
+        "弄",
+        "办",
+        "来",
+        "去",
+        "过",
+        "着",
+        "之",
+        "所",
+        "为",
+        "由",
+        "得",
+        "地",
+    ]
 )
 _GENERIC = {"产教融合", "产教", "融合", "六安", "六安市", "通知", "工作", "任务", "市", "政府"}
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -38,7 +196,7 @@ class Terms:
     """Topic terms of a question (jieba), and whether the notice holds them."""
 
     _lock = threading.Lock()
-    _tokenizer: object | None = None
+    _tokenizer: Any = None
 
     def __init__(self, notice: Notice) -> None:
         self._text = _PUNCT.sub("", notice.text)
@@ -55,7 +213,7 @@ class Terms:
                 tok = jieba.Tokenizer()
                 tok.initialize()
                 cls._tokenizer = tok
-        return list(cls._tokenizer.cut_for_search(text))  # type: ignore[attr-defined]
+        return list(cls._tokenizer.cut_for_search(text))
 
     def salient(self, question: str) -> list[str]:
         words = []
@@ -132,7 +290,9 @@ def passages(docs: list[Document], notice: Notice) -> list[Passage]:
     return list(out.values())
 
 
-def best_passages(question_terms: list[str], docs: list[Document], notice: Notice, limit: int = 2) -> list[Passage]:
+def best_passages(
+    question_terms: list[str], docs: list[Document], notice: Notice, limit: int = 2
+) -> list[Passage]:
     """Rank sentences by topic overlap first, fused retrieval rank second; keep one or two."""
     scored = [
         Passage(p.text, p.source, p.number, overlap(question_terms, p.text) + 0.5 * p.score)

@@ -5,7 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "零〇一二两三四五六七八九十百"
 # A numeral counts as a number only where it numbers something: 第十二项, 序号十二, 二十二号, 三项, 第三条.
 # Words like 三重一创, 一批, 五年一贯制 stay as they are.

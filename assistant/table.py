@@ -6,10 +6,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus.agencies import agency
-from corpus.records import Notice, Role, Task
 from assistant.answer import Citation
 from assistant.understand import Ask, Combine, Query
+from corpus.agencies import agency
+from corpus.records import Notice, Role, Task
 
 LEAD_NOTE = "（按任务分工表惯例，责任单位中排在首位的为牵头单位。）"
 _ROLE_WORD = {Role.LEAD: "牵头", Role.CO: "共同负责", Role.ASSIST: "配合"}
@@ -143,7 +143,10 @@ def answer_agencies(q: Query, notice: Notice) -> Reply:
         what = f"{_ROLE_WORD[q.role]}" if q.role else "列为责任单位"
         if not rest:
             return Reply(f"{scope}每一项任务都有{unit}{what}。", tasks=())
-        text = f"{scope}{unit}未{what}的任务共{len(rest)}项：{nums([t.number for t in rest])}。\n" + task_lines(rest)
+        text = (
+            f"{scope}{unit}未{what}的任务共{len(rest)}项：{nums([t.number for t in rest])}。\n"
+            + task_lines(rest)
+        )
         return Reply(text, tasks=tuple(t.number for t in rest), cite=tuple(t.number for t in rest))
 
     if len(units) > 1 and q.combine is not Combine.EACH:
@@ -160,7 +163,11 @@ def answer_agencies(q: Query, notice: Notice) -> Reply:
         head = f"{scope}{joined}{rel}{role}的任务共{len(picked)}项：{nums(picked)}。"
         rows = [notice.tasks[n - 1] for n in picked]
         lines = [f"· 第{t.number}项 {brief(t)}：{units_line(t)}" for t in rows]
-        return Reply(f"{head}\n" + "\n".join(lines) + f"\n（各单位合计：{per_unit}。）", tasks=tuple(picked), cite=tuple(picked))
+        return Reply(
+            f"{head}\n" + "\n".join(lines) + f"\n（各单位合计：{per_unit}。）",
+            tasks=tuple(picked),
+            cite=tuple(picked),
+        )
 
     parts: list[str] = []
     all_tasks: list[int] = []
@@ -200,7 +207,9 @@ def _one_agency(q: Query, notice: Notice, unit: str, scope: str) -> tuple[str, l
             text = head + "\n" + task_lines(assist)
         else:
             head = f"{scope}没有把{name}列在「会同」之后作为配合单位的任务。"
-            text = head + (f"{name}共参与{len(involved)}项：{nums([t.number for t in involved])}。" if involved else "")
+            text = head + (
+                f"{name}共参与{len(involved)}项：{nums([t.number for t in involved])}。" if involved else ""
+            )
         return text, [t.number for t in assist], [t.number for t in assist]
 
     if q.role is Role.CO:
@@ -208,7 +217,11 @@ def _one_agency(q: Query, notice: Notice, unit: str, scope: str) -> tuple[str, l
         head = f"{scope}{name}作为共同负责单位（非牵头、非配合）的任务共{len(co)}项" + (
             f"：{nums([t.number for t in co])}。" if co else "。"
         )
-        return head + ("\n" + task_lines(co, unit) if co else ""), [t.number for t in co], [t.number for t in co]
+        return (
+            head + ("\n" + task_lines(co, unit) if co else ""),
+            [t.number for t in co],
+            [t.number for t in co],
+        )
 
     if not involved:
         return f"{scope}没有列{name}为责任单位的任务。", [], []
@@ -259,7 +272,10 @@ def answer_categories(q: Query, notice: Notice) -> Reply:
                 f"第{idx}类「{cat}」（{nums([t.number for t in rows])}）涉及{len(units)}个责任单位：{'、'.join(units)}。"
             )
         else:
-            parts.append(f"第{idx}类「{cat}」共{len(rows)}项任务：{nums([t.number for t in rows])}。\n" + task_lines(rows))
+            parts.append(
+                f"第{idx}类「{cat}」共{len(rows)}项任务：{nums([t.number for t in rows])}。\n"
+                + task_lines(rows)
+            )
         numbers.extend(t.number for t in rows)
     return Reply("\n\n".join(parts), tasks=tuple(numbers), cite=tuple(numbers))
 
@@ -269,7 +285,9 @@ def answer_category_list(notice: Notice) -> Reply:
         f"{i}. {cat}（{len(notice.tasks_in(cat))}项：{nums([t.number for t in notice.tasks_in(cat)])}）"
         for i, cat in enumerate(notice.categories, 1)
     ]
-    head = f"附件「{notice.header.attachment_title}」的{len(notice.tasks)}项任务分为{len(notice.categories)}类："
+    head = (
+        f"附件「{notice.header.attachment_title}」的{len(notice.tasks)}项任务分为{len(notice.categories)}类："
+    )
     return Reply(head + "\n" + "\n".join(lines))
 
 
@@ -302,15 +320,15 @@ def match_task(q: Query, notice: Notice) -> Task | None:
 def answer_units_with_count(q: Query, notice: Notice) -> Reply:
     """Units named in exactly N tasks (只负责了1项的单位)."""
     n = q.exactly or 0
-    counts = Counter(a.unit for t in notice.tasks for a in t.assignments if q.role is None or a.role is q.role)
-    picked = [u for u in notice.units if counts.get(u, 0) == n]
-    word = _ROLE_WORD[q.role] if q.role else "参与"
-    if not picked:
-        return Reply(f"没有恰好{word}{n}项任务的单位。")
-    lines = "\n".join(
-        f"· {u}：{nums([t.number for t in tasks_of(notice, u, q.role)])}" for u in picked
+    counts = Counter(
+        a.unit for t in notice.tasks for a in t.assignments if q.role is None or a.role is q.role
     )
-    return Reply(f"{word}{n}项任务的单位共{len(picked)}个：{'、'.join(picked)}。\n{lines}")
+    matching = [u for u in notice.units if counts.get(u, 0) == n]
+    word = _ROLE_WORD[q.role] if q.role else "参与"
+    if not matching:
+        return Reply(f"没有恰好{word}{n}项任务的单位。")
+    lines = "\n".join(f"· {u}：{nums([t.number for t in tasks_of(notice, u, q.role)])}" for u in matching)
+    return Reply(f"{word}{n}项任务的单位共{len(matching)}个：{'、'.join(matching)}。\n{lines}")
 
 
 def answer_units_list(notice: Notice) -> Reply:
@@ -322,30 +340,41 @@ def answer_units_list(notice: Notice) -> Reply:
 
 def answer_ranking(q: Query, notice: Notice) -> Reply:
     """Which unit leads / is named in the most (or fewest) tasks; which task names the most units."""
-    if (q.about_tasks and Ask.LIST_UNITS not in q.asks and (q.about_units or "单位" in q.text or "部门" in q.text)
-            and re.search(r"(哪项|哪个任务|哪一项|哪条)", q.text)):
+    if (
+        q.about_tasks
+        and Ask.LIST_UNITS not in q.asks
+        and (q.about_units or "单位" in q.text or "部门" in q.text)
+        and re.search(r"(哪项|哪个任务|哪一项|哪条)", q.text)
+    ):
         sizes = {t.number: len(t.assignments) for t in notice.tasks}
-        best = max(sizes.values()) if Ask.MOST in q.asks else min(sizes.values())
-        picked = [n for n, s in sizes.items() if s == best]
+        size = max(sizes.values()) if Ask.MOST in q.asks else min(sizes.values())
+        widest = [n for n, s in sizes.items() if s == size]
         word = "最多" if Ask.MOST in q.asks else "最少"
-        rows = [notice.tasks[n - 1] for n in picked]
+        rows = [notice.tasks[n - 1] for n in widest]
         lines = "\n".join(f"· 第{t.number}项 {brief(t)}：{units_line(t)}" for t in rows)
-        return Reply(f"责任单位{word}的是{nums(picked)}，各列{best}个单位。\n{lines}", tasks=tuple(picked), cite=tuple(picked))
+        return Reply(
+            f"责任单位{word}的是{nums(widest)}，各列{size}个单位。\n{lines}",
+            tasks=tuple(widest),
+            cite=tuple(widest),
+        )
 
     if re.search(r"(哪一?类|哪个类|哪个方面|哪方面|类别)", q.text) and not q.agencies:
-        sizes = {c: len(notice.tasks_in(c)) for c in notice.categories}
-        best = max(sizes.values()) if Ask.MOST in q.asks else min(sizes.values())
-        picked = [c for c, n in sizes.items() if n == best]
+        cat_sizes = {c: len(notice.tasks_in(c)) for c in notice.categories}
+        most = max(cat_sizes.values()) if Ask.MOST in q.asks else min(cat_sizes.values())
+        top_cats = [c for c, n in cat_sizes.items() if n == most]
         word = "最多" if Ask.MOST in q.asks else "最少"
-        numbers = [t.number for c in picked for t in notice.tasks_in(c)]
-        listing = "、".join(f"「{c}」{n}项" for c, n in sizes.items())
+        numbers = [t.number for c in top_cats for t in notice.tasks_in(c)]
+        listing = "、".join(f"「{c}」{n}项" for c, n in cat_sizes.items())
         return Reply(
-            f"任务{word}的一类是「{'」「'.join(picked)}」，共{best}项（{nums(numbers)}）。\n各类任务数：{listing}。",
+            f"任务{word}的一类是「{'」「'.join(top_cats)}」，共{most}项（{nums(numbers)}）。\n各类任务数：{listing}。",
             tasks=tuple(numbers),
         )
     role = q.role
     counts = Counter(
-        a.unit for t in _restrict(q, notice, list(notice.tasks)) for a in t.assignments if role is None or a.role is role
+        a.unit
+        for t in _restrict(q, notice, list(notice.tasks))
+        for a in t.assignments
+        if role is None or a.role is role
     )
     named = [u for u in notice.units if not agency(u).generic and u not in q.excluded]
     if role is not None:
@@ -376,4 +405,3 @@ def answer_ranking(q: Query, notice: Notice) -> Reply:
     if only:
         tasks = tuple(t.number for t in _restrict(q, notice, tasks_of(notice, only, role)))
     return Reply(f"{head}\n各单位{word}任务数：{lines}。{note}", tasks=tasks, cite=())
-

@@ -68,7 +68,12 @@ class Query:
     @property
     def has_subject(self) -> bool:
         return bool(
-            self.agencies or self.unknown_agencies or self.counties or self.tasks or self.clauses or self.categories
+            self.agencies
+            or self.unknown_agencies
+            or self.counties
+            or self.tasks
+            or self.clauses
+            or self.categories
         )
 
 
@@ -82,19 +87,31 @@ _UNITS_ASK = re.compile(
     r"牵头单位|牵头部门|配合单位|配合部门|承办|谁做|谁干|谁抓|谁落实|哪几个单位|哪几个部门|几个单位|几个部门|"
     r"多少个单位|多少个部门|多少单位|多少部门|谁主办|责任部门|主体是谁|是谁)"
 )
-_COUNT_ASK = re.compile(r"(几项|几个|几条|几类|多少项|多少个|多少条|多少类|数量|总数|几件|多少件|几大类|多少)")
+_COUNT_ASK = re.compile(
+    r"(几项|几个|几条|几类|多少项|多少个|多少条|多少类|数量|总数|几件|多少件|几大类|多少)"
+)
 _MOST = re.compile(r"(最多|最大|最广|最重|排名第一|第一多|最繁重|最忙)")
 _LEAST = re.compile(r"(最少|最小|最轻)")
-_CATEGORY_ASK = re.compile(r"(属于哪|哪一类|哪类|什么类|哪个类|哪个方面|哪方面|什么方面|类别|分类|归类|哪个板块)")
-_LIST_CATEGORIES = re.compile(r"(几类|哪几类|哪些类|几个方面|哪几个方面|哪些方面|几大类|哪些类别|几个类别|分类|工作任务有哪些类)")
-_CONTENT_ASK = re.compile(r"(内容|是什么|讲什么|讲的什么|说什么|说的什么|干什么|做什么|具体|要求|包括|是啥|讲了啥|说了啥|啥内容|什么事|哪些事)")
-_NEGATE = re.compile(r"(没有参与|没参与|未参与|不参与|没有负责|没负责|不负责|未负责|不涉及|没有涉及|没涉及|未涉及|不包括|没有包括)")
+_CATEGORY_ASK = re.compile(
+    r"(属于哪|哪一类|哪类|什么类|哪个类|哪个方面|哪方面|什么方面|类别|分类|归类|哪个板块)"
+)
+_LIST_CATEGORIES = re.compile(
+    r"(几类|哪几类|哪些类|几个方面|哪几个方面|哪些方面|几大类|哪些类别|几个类别|分类|工作任务有哪些类)"
+)
+_CONTENT_ASK = re.compile(
+    r"(内容|是什么|讲什么|讲的什么|说什么|说的什么|干什么|做什么|具体|要求|包括|是啥|讲了啥|说了啥|啥内容|什么事|哪些事)"
+)
+_NEGATE = re.compile(
+    r"(没有参与|没参与|未参与|不参与|没有负责|没负责|不负责|未负责|不涉及|没有涉及|没涉及|未涉及|不包括|没有包括)"
+)
 _EACH = re.compile(r"(分别|各自|各负责|各有)")
 _ALL = re.compile(r"(同时|共同|一起|都|均|联合|共同参与|一同|和.+都)")
 _ANY = re.compile(r"(或者|或是|或|还是)")
 _TASK_WORDS = re.compile(r"(任务|工作|事项|事情|哪些事|什么事|的事|哪几项|哪些项|项目|分工|职责|活)")
 _UNIT_WORDS = re.compile(r"(单位|部门|机构|机关)")
-_PRONOUN = re.compile(r"(它|该项|该任务|这项|这个任务|这条|该条|这一项|上述|上面|刚才|前面|其责任|其牵头|这个单位|该单位|这个部门|该部门|他们|它们)")
+_PRONOUN = re.compile(
+    r"(它|该项|该任务|这项|这个任务|这条|该条|这一项|上述|上面|刚才|前面|其责任|其牵头|这个单位|该单位|这个部门|该部门|他们|它们)"
+)
 _ANY_ROLE = re.compile(r"(负责|参与|涉及|承担|有哪些任务|有什么任务|管哪|全部任务|所有任务)")
 _SUBSET = re.compile(r"^(其中|这些任务中|这些中|这里面|里面)")
 _ELLIPTICAL_END = re.compile(r"(呢|呐|咧)[?？。!]*$")
@@ -112,16 +129,54 @@ _TASK_CONTEXT = re.compile(r"任务|项|序号|编号|号")
 _CLAUSE_NUMBER = re.compile(r"第(\d{1,3})(?:条|点|款|部分|段)")
 _CATEGORY_NUMBER = re.compile(r"第(\d)(?:类|大类|个方面|个类别)")
 
-_COUNTIES = ("金安区", "裕安区", "叶集区", "霍邱县", "舒城县", "金寨县", "霍山县", "金安", "裕安", "叶集", "霍邱", "舒城", "金寨", "霍山")
-_COUNTY_NAMES = {"金安": "金安区", "裕安": "裕安区", "叶集": "叶集区", "霍邱": "霍邱县", "舒城": "舒城县", "金寨": "金寨县", "霍山": "霍山县"}
+_COUNTIES = (
+    "金安区",
+    "裕安区",
+    "叶集区",
+    "霍邱县",
+    "舒城县",
+    "金寨县",
+    "霍山县",
+    "金安",
+    "裕安",
+    "叶集",
+    "霍邱",
+    "舒城",
+    "金寨",
+    "霍山",
+)
+_COUNTY_NAMES = {
+    "金安": "金安区",
+    "裕安": "裕安区",
+    "叶集": "叶集区",
+    "霍邱": "霍邱县",
+    "舒城": "舒城县",
+    "金寨": "金寨县",
+    "霍山": "霍山县",
+}
 
 # An agency-like name the table does not hold: 市民政局, 省教育厅, 市卫健委 …
 _AGENCY_LIKE = re.compile(
     r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院))"
 )
-_AGENCY_NOISE_PREFIX = re.compile(r"^(?:请问|问一下|那么|那|由|和|与|跟|及|是|让|被|归|给|对|向|在|的|哪些任务|哪些|什么|哪个)+")
+_AGENCY_NOISE_PREFIX = re.compile(
+    r"^(?:请问|问一下|那么|那|由|和|与|跟|及|是|让|被|归|给|对|向|在|的|哪些任务|哪些|什么|哪个)+"
+)
 # Words ending like agencies that are not agencies in a question.
-_NOT_AGENCIES = ("管委", "开发区", "示范园区", "办公室", "办", "委", "局", "中心", "协会", "联合会", "集团", "公司")
+_NOT_AGENCIES = (
+    "管委",
+    "开发区",
+    "示范园区",
+    "办公室",
+    "办",
+    "委",
+    "局",
+    "中心",
+    "协会",
+    "联合会",
+    "集团",
+    "公司",
+)
 
 
 def _alias_keys() -> list[tuple[str, str]]:
@@ -202,7 +257,14 @@ def _find_categories(text: str, notice: Notice) -> list[str]:
 def _category_keys(category: str) -> tuple[str, ...]:
     keys = {
         "构建教育和产业深度融合发展格局": ("深度融合发展格局", "融合发展格局", "发展格局", "深度融合"),
-        "发挥企业重要主体作用": ("企业重要主体", "企业主体作用", "企业主体", "主体作用", "企业作用", "发挥企业"),
+        "发挥企业重要主体作用": (
+            "企业重要主体",
+            "企业主体作用",
+            "企业主体",
+            "主体作用",
+            "企业作用",
+            "发挥企业",
+        ),
         "加强产教融合人才培养": ("人才培养",),
         "促进产教供需双向对接": ("供需双向对接", "双向对接", "供需对接", "产教供需", "供需"),
         "强化产教融合支持保障": ("支持保障", "保障措施", "保障类"),
@@ -274,7 +336,10 @@ def understand(text: str, notice: Notice) -> Query:
         asks.add(Ask.CONTENT)
     if _NEGATE.search(text):
         asks.add(Ask.NEGATE)
-    if re.search(r"(哪些单位|哪些部门|有哪些责任单位|多少个单位|多少个部门|几个单位|几个部门|多少单位|多少部门|单位有哪些|部门有哪些)", text):
+    if re.search(
+        r"(哪些单位|哪些部门|有哪些责任单位|多少个单位|多少个部门|几个单位|几个部门|多少单位|多少部门|单位有哪些|部门有哪些)",
+        text,
+    ):
         asks.add(Ask.LIST_UNITS)
 
     combine = Combine.ALL
@@ -297,12 +362,12 @@ def understand(text: str, notice: Notice) -> Query:
     topic = "|".join(p for p in re.split(r"[|\W_]+", topic) if p)
 
     excluded: list[str] = []
-    if m := re.search(r"除了?(.+?)(?:以外|之外|外|[,，])", text):
-        excluded = [a for a in agencies if a in _find_agencies(m.group(1))[0]]
+    if ex := re.search(r"除了?(.+?)(?:以外|之外|外|[,，])", text):
+        excluded = [a for a in agencies if a in _find_agencies(ex.group(1))[0]]
         agencies = [a for a in agencies if a not in excluded]
     exactly = None
-    if m := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担)?了?(\d{1,2})项", text):
-        exactly = int(m.group(1))
+    if only := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担)?了?(\d{1,2})项", text):
+        exactly = int(only.group(1))
 
     return Query(
         text=text,
@@ -337,7 +402,9 @@ _QUESTION_PHRASES = re.compile(
     r"这项|这条|那条|这一条|那一条|一项|请问|通知|文件|里的|中的|的|了|吗|呢|啊|是|有|和|与|及|要|在|中|里|这|那|\d+"
 )
 _GENERIC_BIGRAMS = {"产教", "教融", "融合", "六安", "安市", "市有", "有关", "关部"}
-_CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|这一?段|那一?段|一条|条里|条中|该条)")
+_CLAUSE_REF = re.compile(
+    r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|这一?段|那一?段|一条|条里|条中|该条)"
+)
 _PREAMBLE_REF = re.compile(r"(开头|开篇|导语|前言|引言|第一段|首段|开头那段|前面那段|序言)")
 
 

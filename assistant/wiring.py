@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from langchain_core.retrievers import BaseRetriever
 
+from assistant.chain import Assistant
 from corpus.parser import parse_notice
 from corpus.records import Notice
 from index.settings import Settings
-from assistant.chain import Assistant
 
 log = logging.getLogger(__name__)
 
 
-def retriever_factory(settings: Settings, notice: Notice):  # type: ignore[no-untyped-def]
+def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRetriever]:
     """A callable that opens (building or refreshing if needed) the index and returns its hybrid retriever."""
 
     def make() -> BaseRetriever:

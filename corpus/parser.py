@@ -164,7 +164,9 @@ def parse_notice(text: str | None = None) -> Notice:
             raise NoticeParseError(n, "a category in the first row", ln)
         if not content:
             raise NoticeParseError(n, "the task's content", ln)
-        tasks.append(Task(int(num), category, content, units, parse_units(units, n), split_sentences(content)))
+        tasks.append(
+            Task(int(num), category, content, units, parse_units(units, n), split_sentences(content))
+        )
     else:
         raise NoticeParseError(len(lines), "the 抄送 line", "<end of text>")
     for n, ln in it:

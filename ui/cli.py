@@ -17,8 +17,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer
+    from assistant.chain import Assistant
 
 log = logging.getLogger("notice_qa")
 
@@ -161,7 +166,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _show(answer) -> None:  # type: ignore[no-untyped-def]
+def _show(answer: Answer) -> None:
     print(answer.answer)
     if answer.citations:
         print("\n依据：")
@@ -170,7 +175,7 @@ def _show(answer) -> None:  # type: ignore[no-untyped-def]
     print()
 
 
-def _explain_error(assistant) -> None:  # type: ignore[no-untyped-def]
+def _explain_error(assistant: Assistant) -> None:
     """After a failed answer, say on stderr what is wrong and how to fix it (the answer itself stays friendly)."""
     try:
         _ = assistant.retriever

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.chain import Assistant
 from corpus.parser import parse_notice
 from corpus.records import Notice
-from assistant.chain import Assistant
 
 
 @pytest.fixture(scope="session")

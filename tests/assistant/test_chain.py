@@ -33,7 +33,8 @@ def test_task_numbers(table_assistant: Assistant, question: str, tasks: list[int
 
 def test_unknown_task_number_is_refused(table_assistant: Assistant) -> None:
     answer = table_assistant.ask("第30项是什么？")
-    assert answer.refused and answer.tasks == ()
+    assert answer.refused
+    assert answer.tasks == ()
     assert "共列23项任务" in answer.answer
 
 
@@ -53,7 +54,8 @@ def test_header_facts(table_assistant: Assistant, question: str, text: str) -> N
     answer = table_assistant.ask(question)
     assert text in answer.answer
     assert not answer.refused
-    assert answer.citations and answer.citations[0].source == "header"
+    assert answer.citations
+    assert answer.citations[0].source == "header"
 
 
 def test_clause_by_number_quotes_it_whole(table_assistant: Assistant, notice: Notice) -> None:
@@ -80,7 +82,8 @@ def test_what_the_notice_does_not_say_is_refused(table_assistant: Assistant, que
     answer = table_assistant.ask(question)
     assert answer.refused, answer.answer
     # no invented amounts or dates
-    assert "万元" not in answer.answer and "月" not in answer.answer.replace("年月", "")
+    assert "万元" not in answer.answer
+    assert "月" not in answer.answer.replace("年月", "")
 
 
 def test_unknown_agency_names_the_table(table_assistant: Assistant) -> None:
@@ -127,7 +130,14 @@ def test_a_new_conversation_starts_clean(table_assistant: Assistant) -> None:
 
 def test_every_citation_quotes_the_notice(table_assistant: Assistant, notice: Notice) -> None:
     plain = _plain(notice.text)
-    questions = ["市教育局负责哪些任务", "第22项由谁负责", "通知第一条讲什么", "文号是多少", "抄送给谁", "通知有几条"]
+    questions = [
+        "市教育局负责哪些任务",
+        "第22项由谁负责",
+        "通知第一条讲什么",
+        "文号是多少",
+        "抄送给谁",
+        "通知有几条",
+    ]
     for question in questions:
         for citation in table_assistant.ask(question).citations:
             for cell in citation.text.split("｜"):
@@ -138,12 +148,14 @@ def test_every_citation_quotes_the_notice(table_assistant: Assistant, notice: No
 def test_empty_or_punctuation_only_gets_a_prompt(table_assistant: Assistant, question: str) -> None:
     answer = table_assistant.ask(question)
     assert answer.answer == HELP
-    assert answer.refused and answer.route == "input"
+    assert answer.refused
+    assert answer.route == "input"
 
 
 def test_too_long_is_not_processed(table_assistant: Assistant) -> None:
     answer = table_assistant.ask("市人社局" * 200)
-    assert answer.route == "input" and answer.refused
+    assert answer.route == "input"
+    assert answer.refused
     assert "太长" in answer.answer
 
 
@@ -156,7 +168,9 @@ def test_too_long_is_not_processed(table_assistant: Assistant) -> None:
         ("市人社局\x07牵头\U0001f600哪些任务", [12]),
     ],
 )
-def test_injection_and_noise_change_nothing(table_assistant: Assistant, question: str, tasks: list[int]) -> None:
+def test_injection_and_noise_change_nothing(
+    table_assistant: Assistant, question: str, tasks: list[int]
+) -> None:
     answer = table_assistant.ask(question)
     assert list(answer.tasks) == tasks
     assert "<script>" not in answer.answer
@@ -171,8 +185,10 @@ def test_internal_errors_become_one_friendly_line(notice: Notice, monkeypatch: p
     monkeypatch.setattr(assistant, "_route", boom)
     assistant.chain = assistant._build_chain()
     answer = assistant.ask("市人社局牵头哪些任务")
-    assert answer.route == "error" and answer.refused
-    assert "secret" not in answer.answer and "Traceback" not in answer.answer
+    assert answer.route == "error"
+    assert answer.refused
+    assert "secret" not in answer.answer
+    assert "Traceback" not in answer.answer
 
 
 def test_logs_never_hold_the_question_in_the_clear(
@@ -189,7 +205,10 @@ def test_json_shape(table_assistant: Assistant) -> None:
     data = table_assistant.ask("哪些任务由市人社局牵头？").to_json()
     assert set(data) == {"question", "answer", "refused", "tasks", "citations", "latency_ms"}
     assert data["tasks"] == [12]
-    assert data["citations"][0] == {"source": "task-12", "text": "12｜发挥企业重要主体作用｜强化企业职工在岗教育培训。｜市人社局、市总工会会同市有关部门"}
+    assert data["citations"][0] == {
+        "source": "task-12",
+        "text": "12｜发挥企业重要主体作用｜强化企业职工在岗教育培训。｜市人社局、市总工会会同市有关部门",
+    }
 
 
 def test_max_question_chars_is_validated(notice: Notice) -> None:

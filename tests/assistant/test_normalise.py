@@ -5,7 +5,16 @@ from assistant.normalise import clean_for_display, cn_to_int, normalise
 
 @pytest.mark.parametrize(
     ("numeral", "value"),
-    [("一", 1), ("十", 10), ("十二", 12), ("二十", 20), ("二十二", 22), ("二十三", 23), ("一百零五", 105), ("二三", 23)],
+    [
+        ("一", 1),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十二", 22),
+        ("二十三", 23),
+        ("一百零五", 105),
+        ("二三", 23),
+    ],
 )
 def test_cn_to_int(numeral: str, value: int) -> None:
     assert cn_to_int(numeral) == value

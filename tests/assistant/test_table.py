@@ -80,7 +80,9 @@ def test_assist_sets(table_assistant: Assistant, unit: str, expected: list[int])
         ("财政局管哪些事", [10, 22]),
     ],
 )
-def test_aliases_and_colloquial_phrasing(table_assistant: Assistant, question: str, expected: list[int]) -> None:
+def test_aliases_and_colloquial_phrasing(
+    table_assistant: Assistant, question: str, expected: list[int]
+) -> None:
     assert list(table_assistant.ask(question).tasks) == expected
 
 
@@ -126,7 +128,10 @@ def test_rankings_and_totals(table_assistant: Assistant, question: str, text: st
     [
         ("人才培养方面有哪些任务", [13, 14, 15, 16, 17, 18]),
         ("构建教育和产业深度融合发展格局包括哪些任务", [1, 2, 3, 4]),
-        ("发挥企业重要主体作用有几项任务", [5, 6, 7, 8, 9, 10, 11, 12]),  # the category repeats after a page break
+        (
+            "发挥企业重要主体作用有几项任务",
+            [5, 6, 7, 8, 9, 10, 11, 12],
+        ),  # the category repeats after a page break
         ("供需对接的任务", [19]),
         ("第5类任务有哪些", [20, 21, 22, 23]),
     ],

@@ -22,7 +22,10 @@ def test_clauses_and_preamble() -> None:
     n = parse_notice()
     assert [c.heading for c in n.clauses] == ["加强领导强化责任", "积极开展试点示范", "切实加大政策扶持"]
     assert n.preamble.text.startswith("为贯彻落实")
-    assert n.clauses[2].sentences[1] == "进一步加大对产教融合的财政扶持力度，每年从市“三重一创”建设专项引导资金中切块用于产教融合发展项目。"
+    assert (
+        n.clauses[2].sentences[1]
+        == "进一步加大对产教融合的财政扶持力度，每年从市“三重一创”建设专项引导资金中切块用于产教融合发展项目。"
+    )
     for c in n.clauses:
         assert "".join(c.sentences) == c.text
 
@@ -65,13 +68,15 @@ def test_roles(number: int, roles: list[tuple[str, Role]]) -> None:
 def test_units_raw_is_verbatim() -> None:
     text = read_notice_text()
     for t in parse_notice().tasks:
-        assert f"{t.number}\t" in text and t.units_raw in text and t.content in text
+        assert f"{t.number}\t" in text
+        assert t.units_raw in text
+        assert t.content in text
 
 
 def test_full_and_half_width_punctuation_parse_alike() -> None:
-    assert parse_units("市教育局会同市有关部门,各县区政府(管委)") == parse_units("市教育局会同市有关部门，各县区政府（管委）")[
-        :0
-    ] + parse_units("市教育局会同市有关部门,各县区政府(管委)")
+    assert parse_units("市教育局会同市有关部门,各县区政府(管委)") == parse_units(
+        "市教育局会同市有关部门，各县区政府（管委）"
+    )[:0] + parse_units("市教育局会同市有关部门,各县区政府(管委)")
     half = [(a.unit, a.role) for a in parse_units("市教育局会同市有关部门,各县区政府(管委)")]
     full = [(a.unit, a.role) for a in parse_units("市教育局会同市有关部门，各县区政府（管委）")]
     assert half == full
@@ -94,7 +99,8 @@ def test_full_and_half_width_punctuation_parse_alike() -> None:
 )
 def test_aliases(alias: str, name: str) -> None:
     unit = resolve(alias)
-    assert unit is not None and unit.name == name
+    assert unit is not None
+    assert unit.name == name
 
 
 def test_every_table_unit_is_in_the_agency_table() -> None:
@@ -109,10 +115,16 @@ def _lines(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda t: t.replace("六政办秘〔2018〕123号\n", "六政办秘2018-123\n", 1), r"line 5: expected a document number"),
+        (
+            lambda t: t.replace("六政办秘〔2018〕123号\n", "六政办秘2018-123\n", 1),
+            r"line 5: expected a document number",
+        ),
         (lambda t: t.replace("23\t\t加强交流合作。", "25\t\t加强交流合作。"), r"expected task number 23"),
         (lambda t: t.replace("市编办", "市外星局"), r"expected a unit of the agency table"),
-        (lambda t: t.replace("12\t\t强化企业职工在岗教育培训。\t", "12\t强化企业职工在岗教育培训。\t"), r"4 tab-separated cells"),
+        (
+            lambda t: t.replace("12\t\t强化企业职工在岗教育培训。\t", "12\t强化企业职工在岗教育培训。\t"),
+            r"4 tab-separated cells",
+        ),
         (lambda t: t.replace("抄送：", "抄 送"), r"4 tab-separated cells|the 抄送 line"),
         (lambda t: t.replace("三、切实加大政策扶持", "四、切实加大政策扶持"), r"expected clause 三"),
     ],

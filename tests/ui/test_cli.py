@@ -23,15 +23,18 @@ def test_ask_json_is_one_object_per_turn(capsys: pytest.CaptureFixture[str]) -> 
     assert set(first) == {"question", "answer", "refused", "tasks", "citations", "latency_ms"}
     assert first["citations"][0]["source"] == "task-12"
     assert "强化企业职工在岗教育培训" in first["citations"][0]["text"]
-    assert first["refused"] is False and isinstance(first["latency_ms"], float)
+    assert first["refused"] is False
+    assert isinstance(first["latency_ms"], float)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x1b[2J", "问" * 5000])
 def test_ask_bad_input_is_a_clear_message(capsys: pytest.CaptureFixture[str], question: str) -> None:
     assert main(["ask", "--json", question]) == 0
     (turn,) = _turns(capsys.readouterr().out)
-    assert turn["refused"] is True and turn["tasks"] == []
-    assert "\x1b" not in turn["answer"] and "\x00" not in turn["answer"]
+    assert turn["refused"] is True
+    assert turn["tasks"] == []
+    assert "\x1b" not in turn["answer"]
+    assert "\x00" not in turn["answer"]
     assert "请" in turn["answer"] or "通知里没有找到" in turn["answer"]
 
 
@@ -49,7 +52,8 @@ def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     monkeypatch.setenv("NOTICE_QA_TOP_K", "0")
     assert main(["ask", "第12项由谁负责"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("notice-qa: ") and "Traceback" not in err
+    assert err.startswith("notice-qa: ")
+    assert "Traceback" not in err
 
 
 def test_help_has_an_example() -> None:
@@ -81,7 +85,9 @@ def test_cli_end_to_end_with_the_real_model(tmp_path: Path) -> None:
         check=True,
     )
     lead, involved, money = _turns(out.stdout)
-    assert lead["tasks"] == [12] and lead["citations"][0]["source"] == "task-12"
+    assert lead["tasks"] == [12]
+    assert lead["citations"][0]["source"] == "task-12"
     assert involved["tasks"] == [4, 6, 8, 9, 12, 13, 14, 15, 20, 21, 22]
-    assert not money["refused"] and "三重一创" in money["answer"]
+    assert not money["refused"]
+    assert "三重一创" in money["answer"]
     assert money["citations"][0]["source"] == "clause-3"
