@@ -46,7 +46,11 @@ browser:
 	  || echo "browser: apt-get could not install chromium"; \
 	else echo "browser: not root; install chromium and fonts-wqy-microhei with apt to run the browser test"; fi
 
+# The eval's minimum only ever rises: raise it when accuracy rises, never lower it to make a change pass.
+EVAL_MIN_ACCURACY := 0.99
+
 test: install-test browser
+	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
 	$(BIN)/python -m pytest
 
 test-fast: install-test
@@ -58,7 +62,7 @@ lint: install-test
 	$(BIN)/mypy
 
 eval: install
-	$(BIN)/notice-qa eval
+	$(BIN)/notice-qa eval --peer
 
 bench: install
 	$(BIN)/notice-qa bench
