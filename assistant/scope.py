@@ -23,7 +23,7 @@ _PLACE = re.compile("(" + "|".join(sorted(_OTHER_PLACES, key=len, reverse=True))
 _AMOUNT = re.compile(
     r"(多少钱|多少资金|多少经费|多少万|多少亿|多少元|几万|几千万|几亿|金额|数额|额度|资金规模|多大规模|具体数额|"
     r"补助标准|补贴标准|补助多少|补贴多少|奖励多少|多少补助|多少补贴|多少奖励|投入多少|拨款多少|预算|"
-    r"比例是多少|多少比例|百分之几|百分比|提高到多少|提高多少|比例多少|几个百分点|给多少|花多少|扶持多少|贷款多少|利率)"
+    r"(减|免|退|补|奖|贴|拿|领|发|省)多少|多少税|比例是多少|多少比例|百分之几|百分比|提高到多少|提高多少|比例多少|几个百分点|给多少|花多少|扶持多少|贷款多少|利率)"
 )
 _DEADLINE = re.compile(
     r"(截止|截至|期限|时限|最后期限|deadline|什么时候完成|何时完成|哪年完成|几月完成|多久完成|什么时候前|之前完成|"
@@ -46,6 +46,7 @@ _STATUS = re.compile(
     r"(评上|评选上|评选结果|结果如何|进展|进度如何|成效|效果怎么样|落实得怎么样|完成了没|完成了吗|做得怎么样|现在|目前|如今|最后怎么样|最后评)"
 )
 _PERSON = re.compile(r"(局长|主任|书记|市长|负责人|联系人|签发人|叫什么名字|姓名|经办人|审核人)")
+_DETAIL = re.compile(r"(评分标准|评审标准|认定标准|具体标准|哪些标准|标准是什么|实施细则|细则|打分|评分)")
 _PENALTY = re.compile(r"(处罚|罚款|罚则|法律责任|追责|处分|违规怎么办|不落实会怎样)")
 
 
@@ -73,6 +74,8 @@ def unstated(text: str) -> OutOfScope | None:
         return OutOfScope("procedure", m.group(0))
     if m := _STATUS.search(text):
         return OutOfScope("status", m.group(0))
+    if m := _DETAIL.search(text):
+        return OutOfScope("detail", m.group(0))
     if m := _PENALTY.search(text):
         return OutOfScope("penalty", m.group(0))
     if m := _DEADLINE.search(text):
@@ -86,6 +89,7 @@ MESSAGES = {
     "issue_date": "通知正文没有写明印发日期；只能从文号看出年份：六政办秘〔2018〕123号。",
     "contact": "通知没有提供联系电话、地址或网址等联系方式。",
     "penalty": "通知没有规定处罚或追责条款。",
+    "detail": "通知只提出要求，没有列出具体标准或实施细则。",
     "person": "通知没有写明任何人员的姓名或职务。",
     "stats": "通知没有提供这类统计数字。",
     "procedure": "通知没有规定申报或办理的具体程序和地点。",

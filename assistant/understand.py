@@ -401,6 +401,7 @@ _QUESTION_PHRASES = re.compile(
     r"怎么|如何|多少|几项|几个|是否|有没有|负责|牵头|参与|涉及|承担|配合|单位|部门|任务|工作|分工表|表中|表里|附件|"
     r"这项|这条|那条|这一条|那一条|一项|请问|通知|文件|里的|中的|的|了|吗|呢|啊|是|有|和|与|及|要|在|中|里|这|那|\d+"
 )
+_HEADER_WORDS = re.compile(r"(文号|发文字号|抄送|主送|发文单位|发文机关|印发|标题|题目|皖政办|附件是|附件叫)")
 _GENERIC_BIGRAMS = {"产教", "教融", "融合", "六安", "安市", "市有", "有关", "关部"}
 _CLAUSE_REF = re.compile(
     r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|这一?段|那一?段|一条|条里|条中|该条)"
@@ -432,7 +433,12 @@ def with_context(query: Query, previous: Query | None) -> Query:
     if previous is None:
         return query
     # 产教融合资金从哪来 is a new question; so is text with no Chinese at all (<script>…).
-    standalone = query.has_subject or query.topic_hits > 0 or not re.search(r"[\u4e00-\u9fff]", query.text)
+    standalone = (
+        query.has_subject
+        or query.topic_hits > 0
+        or bool(_HEADER_WORDS.search(query.text))
+        or not re.search(r"[\u4e00-\u9fff]", query.text)
+    )
     if not (query.pronoun or query.elliptical or query.subset or not standalone):
         return query
     q = query

@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     # Empty: an embedded, persistent Chroma under <data_dir>/chroma. Set (http://127.0.0.1:8000): a `chroma run` server.
     chroma_url: str | None = None
     collection: str = "notice"
-    top_k: int = Field(default=5, gt=0, le=50)
+    # Candidates the hybrid retriever returns; the assistant then picks the sentence(s) that answer.
+    top_k: int = Field(default=12, gt=0, le=50)
     max_question_chars: int = Field(default=500, gt=0)
 
     host: str = "127.0.0.1"

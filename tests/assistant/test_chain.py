@@ -221,3 +221,11 @@ def test_a_new_topic_in_a_conversation_does_not_inherit_the_agency(table_assista
     table_assistant.ask("市人社局负责哪些任务", conversation)
     answer = table_assistant.ask("人才培养方面有哪些任务", conversation)
     assert list(answer.tasks) == [13, 14, 15, 16, 17, 18]
+
+
+def test_a_header_question_mid_conversation_is_not_a_follow_up(table_assistant: Assistant) -> None:
+    conversation = Conversation()
+    table_assistant.ask("第12项由谁负责？", conversation)
+    answer = table_assistant.ask("本通知的文号是什么", conversation)
+    assert answer.route == "header"
+    assert "六政办秘〔2018〕123号" in answer.answer
