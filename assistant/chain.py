@@ -201,6 +201,10 @@ class Assistant:
                 return replace(t, reply=header, route="header")
         if oos is not None:
             return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
+        if q.agencies and q.alone:
+            return replace(t, reply=table.answer_alone(q, notice), route="table")
+        if q.unit_count is not None and not q.agencies and q.about_tasks:
+            return replace(t, reply=table.answer_tasks_by_unit_count(q, notice), route="table")
         if q.agencies and (q.about_tasks or q.role or q.asks or q.pronoun or q.subset or _asks_tasks(text)):
             return replace(t, reply=table.answer_agencies(q, notice), route="table")
         if q.unknown_agencies and not q.agencies and not q.categories:
@@ -280,7 +284,12 @@ class Assistant:
 
     def _clause(self, q: Query) -> Reply | None:
         n = len(self.notice.clauses)
-        if q.preamble and not q.clauses:
+        purpose = (
+            re.search(r"(目的|为什么|为何|意义|宗旨|出发点|背景|初衷)", q.text)
+            and not q.agencies
+            and not q.tasks
+        )
+        if (q.preamble or (purpose and q.topic_hits <= 3)) and not q.clauses:
             p = self.notice.preamble
             return Reply(f"通知开头一段：{p.text}", extra=(Citation(p.source, p.text),))
         if q.clauses:

@@ -298,6 +298,9 @@ def best_passages(
         Passage(p.text, p.source, p.number, overlap(question_terms, p.text) + 0.5 * p.score)
         for p in passages(docs, notice)
     ]
+    # Header lines (the title, the 抄送 list) are answered by the header route; as content they only echo words.
+    if any(p.source != "header" for p in scored):
+        scored = [p for p in scored if p.source != "header"]
     scored.sort(key=lambda p: (-p.score, p.source, p.text))
     if not scored:
         return []

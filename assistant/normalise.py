@@ -23,7 +23,7 @@ _CN_NUM = "零〇一二两三四五六七八九十百"
 # A numeral counts as a number only where it numbers something: 第十二项, 序号十二, 二十二号, 三项, 第三条.
 # Words like 三重一创, 一批, 五年一贯制 stay as they are.
 _NUMBERED = re.compile(
-    rf"(?P<pre>第|序号|编号|任务|No\.?|no\.?)?(?P<num>[{_CN_NUM}]+)(?P<post>项|号|条|类|点|款|个任务|大类|个方面|个类别)?"
+    rf"(?P<pre>第|序号|编号|任务|No\.?|no\.?)?(?P<num>[{_CN_NUM}]+)(?P<post>项|号|条|类|点|款|个任务|大类|个方面|个类别|个单位|个责任单位|个部门)?"
 )
 # After 任务, a numeral is a task number only when the sentence goes on as about one task: 任务二十是啥.
 _AFTER_TASK_NUMBER = re.compile(r"^(是|的|谁|由|讲|说|呢|内容|要|属于|归|怎么|\?|？|,|，|$)")

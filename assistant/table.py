@@ -90,7 +90,16 @@ def answer_task_numbers(q: Query, notice: Notice) -> Reply:
     lines: list[str] = []
     for t in good:
         assert t is not None
-        if Ask.CATEGORY in q.asks and Ask.UNITS not in q.asks and Ask.LEAD not in q.asks:
+        if q.agencies and Ask.CATEGORY not in q.asks:
+            # 第8项市人社局是牵头还是配合: the named unit's role in that row comes first.
+            for unit in q.agencies:
+                role = t.role_of(unit)
+                lines.append(
+                    f"{unit}在第{t.number}项中{'为' + role.label + '单位' if role else '未被列为责任单位'}。"
+                )
+            lines.append(f"第{t.number}项的全部责任单位：{units_line(t)}。")
+            lines.append(f"内容：{t.content}")
+        elif Ask.CATEGORY in q.asks and Ask.UNITS not in q.asks and Ask.LEAD not in q.asks:
             lines.append(f"第{t.number}项属于「{t.category}」。")
             lines.append(f"内容：{t.content}")
         elif Ask.LEAD in q.asks or (q.role is Role.LEAD and Ask.CONTENT not in q.asks):
@@ -103,14 +112,8 @@ def answer_task_numbers(q: Query, notice: Notice) -> Reply:
             else:
                 lines.append(f"第{t.number}项没有列出配合单位（无「会同」）。")
             lines.append(f"全部责任单位：{units_line(t)}。")
-        elif Ask.UNITS in q.asks or q.agencies:
+        elif Ask.UNITS in q.asks:
             lines.append(f"第{t.number}项的责任单位：{units_line(t)}。")
-            if q.agencies:
-                for unit in q.agencies:
-                    role = t.role_of(unit)
-                    lines.append(
-                        f"{unit}在第{t.number}项中{'为' + role.label + '单位' if role else '未被列为责任单位'}。"
-                    )
             lines.append(f"内容：{t.content}")
         else:
             lines.append(f"第{t.number}项（{t.category}）：{t.content}")
@@ -315,6 +318,40 @@ def match_task(q: Query, notice: Notice) -> Task | None:
     if best_hits >= 3 and best_hits / len(grams) >= 0.5 and best_hits > second:
         return best
     return None
+
+
+def answer_alone(q: Query, notice: Notice) -> Reply:
+    """Tasks an agency carries alone: every other unit listed only assists (after 会同)."""
+    parts, numbers = [], []
+    for unit in q.agencies:
+        rows = [
+            t
+            for t in _restrict(q, notice, tasks_of(notice, unit))
+            if all(a.unit == unit or a.role is Role.ASSIST for a in t.assignments)
+        ]
+        numbers.extend(t.number for t in rows)
+        if rows:
+            parts.append(
+                f"{unit}单独负责（其余单位仅为「会同」后的配合单位）的任务共{len(rows)}项："
+                f"{nums([t.number for t in rows])}。\n" + task_lines(rows)
+            )
+        else:
+            parts.append(f"没有由{unit}单独负责的任务：它参与的每项任务都有其他共同负责单位。")
+    return Reply("\n\n".join(parts), tasks=tuple(numbers), cite=tuple(numbers))
+
+
+def answer_tasks_by_unit_count(q: Query, notice: Notice) -> Reply:
+    """Tasks listing exactly N units (只有一个责任单位的任务)."""
+    n = q.unit_count or 0
+    rows = [t for t in _restrict(q, notice, list(notice.tasks)) if len(t.assignments) == n]
+    sizes = Counter(len(t.assignments) for t in notice.tasks)
+    spread = "、".join(f"{k}个单位{v}项" for k, v in sorted(sizes.items()))
+    if not rows:
+        return Reply(f"没有只列{n}个责任单位的任务（各任务的责任单位数：{spread}）。")
+    text = f"列{n}个责任单位的任务共{len(rows)}项：{nums([t.number for t in rows])}。\n" + "\n".join(
+        f"· 第{t.number}项 {brief(t)}：{units_line(t)}" for t in rows
+    )
+    return Reply(text, tasks=tuple(t.number for t in rows), cite=tuple(t.number for t in rows))
 
 
 def answer_units_with_count(q: Query, notice: Notice) -> Reply:

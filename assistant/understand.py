@@ -62,6 +62,8 @@ class Query:
     adds: bool = False  # 再加上X: X joins the previous agencies
     exactly: int | None = None  # 只负责了1项: units with exactly this many tasks
     preamble: bool = False  # 通知开头那段
+    alone: bool = False  # 单独负责: no other unit shares the task
+    unit_count: int | None = None  # 只有1个责任单位的任务
     topic: str = ""  # what is left once agencies, categories and question words are taken out
     topic_hits: int = 0  # how many of the topic's bigrams the notice holds: a question of its own
 
@@ -216,8 +218,8 @@ def _find_unknown_agencies(masked: str, notice_text: str) -> list[str]:
             name = _AGENCY_NOISE_PREFIX.sub("", m.group(1))
             if len(name) < 3 or name in _NOT_AGENCIES or name in notice_text:
                 continue
-            if name.endswith(("办", "委")) and len(name) < 3:
-                continue
+            if name.endswith("办") and not name.startswith(("市", "省", "县", "区", "六安", "安徽")):
+                continue  # 企业办职业教育: a verb, not an office
             # 产教融合示范城市 / 教育质量 etc. never match: they do not end in an agency word.
             if name not in out:
                 out.append(name)
@@ -369,8 +371,14 @@ def understand(text: str, notice: Notice) -> Query:
     if only := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担)?了?(\d{1,2})项", text):
         exactly = int(only.group(1))
 
+    unit_count = None
+    if per := re.search(r"(?:只有|仅有|只|仅|有)(\d{1,2})个(?:责任)?(?:单位|部门)", text):
+        unit_count = int(per.group(1))
+
     return Query(
         text=text,
+        alone=bool(re.search(r"单独|独自|独立负责|一家负责|自己负责", text)),
+        unit_count=unit_count,
         excluded=tuple(excluded),
         preamble=bool(_PREAMBLE_REF.search(text)),
         topic=topic,

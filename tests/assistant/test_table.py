@@ -138,3 +138,23 @@ def test_rankings_and_totals(table_assistant: Assistant, question: str, text: st
 )
 def test_categories(table_assistant: Assistant, question: str, expected: list[int]) -> None:
     assert list(table_assistant.ask(question).tasks) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "text"),
+    [
+        ("哪些任务由市教育局单独负责", [3, 17, 18, 23], "单独负责"),
+        ("哪些任务有两个责任单位", [2, 3, 17, 18, 23], "共5项"),
+        ("哪些任务只有一个责任单位", [], "没有只列1个责任单位的任务"),
+        ("第8项市人社局是牵头还是配合", [8], "市人社局在第8项中为共同负责单位"),
+        ("哪些单位只负责了一项任务", [], "参与1项任务的单位共9个"),
+        ("除了市教育局，哪个单位牵头的任务最多", [1, 20], "市发改委，共2项"),
+        ("哪一类的任务最多", [5, 6, 7, 8, 9, 10, 11, 12], "发挥企业重要主体作用"),
+    ],
+)
+def test_sole_counts_roles_in_a_row_and_rankings(
+    table_assistant: Assistant, question: str, expected: list[int], text: str
+) -> None:
+    answer = table_assistant.ask(question)
+    assert list(answer.tasks) == expected
+    assert text in answer.answer
