@@ -322,7 +322,8 @@ def match_task(q: Query, notice: Notice) -> Task | None:
 
 def answer_alone(q: Query, notice: Notice) -> Reply:
     """Tasks an agency carries alone: every other unit listed only assists (after 会同)."""
-    parts, numbers = [], []
+    parts: list[str] = []
+    numbers: list[int] = []
     for unit in q.agencies:
         rows = [
             t
