@@ -111,6 +111,9 @@ class Assistant:
             log.exception("answer failed (question sha256 %s)", _digest(question))
             turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
         reply = turn.reply or Reply(ERROR, refused=True)
+        if turn.query is not None and turn.query.corrections and turn.route == "table":
+            read_as = "，".join(f"「{typed}」按「{name}」理解" for typed, name in turn.query.corrections)
+            reply = replace(reply, text=f"（{read_as}。）\n{reply.text}")
         if conversation is not None and turn.query is not None:
             conversation.previous = turn.query
             conversation.previous_tasks = reply.tasks

@@ -63,6 +63,7 @@ class Query:
     exactly: int | None = None  # 只负责了1项: units with exactly this many tasks
     preamble: bool = False  # 通知开头那段
     alone: bool = False  # 单独负责: no other unit shares the task
+    corrections: tuple[tuple[str, str], ...] = ()  # (what was typed, the agency it was read as)
     unit_count: int | None = None  # 只有1个责任单位的任务
     topic: str = ""  # what is left once agencies, categories and question words are taken out
     topic_hits: int = 0  # how many of the topic's bigrams the notice holds: a question of its own
@@ -226,10 +227,29 @@ def _find_unknown_agencies(masked: str, notice_text: str) -> list[str]:
     return out
 
 
+_PINYIN: dict[tuple[str, ...], str] = {}
+
+
+def _sounds_like(name: str) -> str | None:
+    """A homophone typo of an alias (人设局 → 市人社局, 发该委 → 市发改委): same syllables, same length."""
+    from pypinyin import lazy_pinyin  # only when a name is not in the table
+
+    if not _PINYIN:
+        for alias, agency_name in _ALIASES:
+            if len(alias) >= 3:
+                _PINYIN.setdefault(tuple(lazy_pinyin(alias)), agency_name)
+    return _PINYIN.get(tuple(lazy_pinyin(name)))
+
+
 def _near_alias(name: str) -> str | None:
-    """A long misspelt alias (人力资源社保局) → its agency; short names never guess (市民政局 is not 市财政局)."""
+    """A misspelt alias → its agency: a homophone (人设局), or a long near-spelling (人力资源社保局).
+
+    Short names never guess by spelling: 市民政局 is not 市财政局.
+    """
     import difflib
 
+    if (heard := _sounds_like(name)) is not None:
+        return heard
     if len(name) < 5:
         return None
     best, score = None, 0.0
@@ -278,12 +298,14 @@ def understand(text: str, notice: Notice) -> Query:
     """Read a normalised question."""
     agencies, masked = _find_agencies(text)
     unknown = []
+    corrections: list[tuple[str, str]] = []
     for name in _find_unknown_agencies(masked, notice.text):
         near = _near_alias(name)
-        if near is not None and near not in agencies:
-            agencies.append(near)
-        elif near is None:
+        if near is None:
             unknown.append(name)
+        elif near not in agencies:
+            agencies.append(near)
+            corrections.append((name, near))
     counties = [_COUNTY_NAMES.get(c, c) for c in _COUNTIES if c in text]
     counties = list(dict.fromkeys(counties))
 
@@ -377,6 +399,7 @@ def understand(text: str, notice: Notice) -> Query:
 
     return Query(
         text=text,
+        corrections=tuple(corrections),
         alone=bool(re.search(r"单独|独自|独立负责|一家负责|自己负责", text)),
         unit_count=unit_count,
         excluded=tuple(excluded),

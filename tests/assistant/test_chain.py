@@ -229,3 +229,24 @@ def test_a_header_question_mid_conversation_is_not_a_follow_up(table_assistant: 
     answer = table_assistant.ask("本通知的文号是什么", conversation)
     assert answer.route == "header"
     assert "六政办秘〔2018〕123号" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "tasks", "read_as"),
+    [
+        ("人设局牵头哪些任务", [12], "「人设局」按「市人社局」理解"),
+        ("发该委负责什么", [1, 9, 10, 20, 21, 22], "「发该委」按「市发改委」理解"),
+        ("人力资源社保局负责哪些任务", [4, 6, 8, 9, 12, 13, 14, 15, 20, 21, 22], "按「市人社局」理解"),
+    ],
+)
+def test_misspelt_agencies_are_read_and_said_so(
+    table_assistant: Assistant, question: str, tasks: list[int], read_as: str
+) -> None:
+    answer = table_assistant.ask(question)
+    assert list(answer.tasks) == tasks
+    assert answer.answer.startswith("（") and read_as in answer.answer
+
+
+def test_a_different_agency_is_not_guessed_from_a_near_spelling(table_assistant: Assistant) -> None:
+    answer = table_assistant.ask("市民政局负责哪些任务")  # one character from 市财政局, a different office
+    assert answer.refused and answer.tasks == ()
