@@ -244,9 +244,11 @@ def test_misspelt_agencies_are_read_and_said_so(
 ) -> None:
     answer = table_assistant.ask(question)
     assert list(answer.tasks) == tasks
-    assert answer.answer.startswith("（") and read_as in answer.answer
+    assert answer.answer.startswith("（")
+    assert read_as in answer.answer
 
 
 def test_a_different_agency_is_not_guessed_from_a_near_spelling(table_assistant: Assistant) -> None:
     answer = table_assistant.ask("市民政局负责哪些任务")  # one character from 市财政局, a different office
-    assert answer.refused and answer.tasks == ()
+    assert answer.refused
+    assert answer.tasks == ()
