@@ -208,6 +208,8 @@ class Assistant:
             return replace(t, reply=table.answer_alone(q, notice), route="table")
         if q.unit_count is not None and not q.agencies and q.about_tasks:
             return replace(t, reply=table.answer_tasks_by_unit_count(q, notice), route="table")
+        if len(q.agencies) > 1 and re.search(r"(谁|哪个|哪家|哪一个).{0,8}(多|少)|比.{0,6}(多|少)", text):
+            return replace(t, reply=table.answer_comparison(q, notice), route="table")
         if q.agencies and (q.about_tasks or q.role or q.asks or q.pronoun or q.subset or _asks_tasks(text)):
             return replace(t, reply=table.answer_agencies(q, notice), route="table")
         if q.unknown_agencies and not q.agencies and not q.categories:
@@ -235,10 +237,10 @@ class Assistant:
                 return replace(t, reply=table.answer_categories(q, notice), route="table")
             if Ask.LIST_CATEGORIES in q.asks and (q.about_tasks or "类" in text or "方面" in text):
                 return replace(t, reply=table.answer_category_list(notice), route="table")
+            if Ask.LIST_UNITS in q.asks and not _looks_like_content(q):
+                return replace(t, reply=table.answer_units_list(q, notice), route="table")
             if Ask.COUNT in q.asks and q.about_tasks and not _looks_like_content(q):
                 return replace(t, reply=table.answer_total(notice), route="table")
-            if Ask.LIST_UNITS in q.asks and not _looks_like_content(q):
-                return replace(t, reply=table.answer_units_list(notice), route="table")
         elif q.categories and not _looks_like_content(q) and (q.about_tasks or Ask.COUNT in q.asks):
             return replace(t, reply=table.answer_categories(q, notice), route="table")
         return replace(t, route="content")

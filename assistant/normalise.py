@@ -88,6 +88,19 @@ def to_simplified(text: str) -> str:
     return str(zhconv.convert(text, "zh-hans"))
 
 
+_NUMBER_LIST = re.compile(rf"第((?:[{_CN_NUM}\d]+[、,，和及与])+[{_CN_NUM}\d]+)(项|条)")
+
+
+def _expand_lists(text: str) -> str:
+    """第十二、十三项 → 第十二项、第十三项: each number of a list gets its own 第…项."""
+
+    def sub(m: re.Match[str]) -> str:
+        parts = re.split(r"[、,，和及与]", m.group(1))
+        return "、".join(f"第{p}{m.group(2)}" for p in parts)
+
+    return _NUMBER_LIST.sub(sub, text)
+
+
 def normalise(question: str) -> str:
     """Fold a question to one canonical spelling.
 
@@ -100,7 +113,7 @@ def normalise(question: str) -> str:
     text = to_simplified(text)
     text = _SPACE_BETWEEN_WORDS.sub("\0", text)
     text = _WS.sub("", text).replace("\0", " ")
-    return _numbers(text)
+    return _numbers(_expand_lists(text))
 
 
 def clean_for_display(question: str, limit: int = 80) -> str:

@@ -112,8 +112,9 @@ def answer_task_numbers(q: Query, notice: Notice) -> Reply:
             else:
                 lines.append(f"第{t.number}项没有列出配合单位（无「会同」）。")
             lines.append(f"全部责任单位：{units_line(t)}。")
-        elif Ask.UNITS in q.asks:
-            lines.append(f"第{t.number}项的责任单位：{units_line(t)}。")
+        elif Ask.UNITS in q.asks or Ask.LIST_UNITS in q.asks:
+            count = f"共{len(t.assignments)}个" if Ask.COUNT in q.asks or Ask.LIST_UNITS in q.asks else ""
+            lines.append(f"第{t.number}项的责任单位{count}：{units_line(t)}。")
             lines.append(f"内容：{t.content}")
         else:
             lines.append(f"第{t.number}项（{t.category}）：{t.content}")
@@ -369,11 +370,40 @@ def answer_units_with_count(q: Query, notice: Notice) -> Reply:
     return Reply(f"{word}{n}项任务的单位共{len(matching)}个：{'、'.join(matching)}。\n{lines}")
 
 
-def answer_units_list(notice: Notice) -> Reply:
-    counts = Counter(u for t in notice.tasks for u in t.units)
-    units = notice.units
+def answer_units_list(q: Query, notice: Notice) -> Reply:
+    """Every unit of the table (or every unit in a role: 牵头单位有哪些), with its number of tasks."""
+    counts = Counter(
+        a.unit for t in notice.tasks for a in t.assignments if q.role is None or a.role is q.role
+    )
+    units = [u for u in notice.units if counts.get(u)]
     lines = "、".join(f"{u}（{counts[u]}项）" for u in units)
-    return Reply(f"附件共列{len(units)}个责任单位：{lines}。")
+    if q.role is None:
+        return Reply(f"附件共列{len(units)}个责任单位：{lines}。")
+    word = _ROLE_WORD[q.role]
+    return Reply(f"在附件中担任{word}单位的共{len(units)}个：{lines}。")
+
+
+def answer_comparison(q: Query, notice: Notice) -> Reply:
+    """市教育局和市人社局谁负责的任务多: each one's count, and which is larger."""
+    counts = {u: len(tasks_of(notice, u, q.role)) for u in q.agencies}
+    word = _ROLE_WORD[q.role] if q.role else "参与"
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    detail = "；".join(
+        f"{u}{word}{n}项（{nums([t.number for t in tasks_of(notice, u, q.role)])}）" if n else f"{u}{word}0项"
+        for u, n in ranked
+    )
+    top = [u for u, n in ranked if n == ranked[0][1]]
+    want_least = Ask.LEAST in q.asks or re.search(r"谁.{0,6}少|哪个.{0,6}少", q.text)
+    if want_least:
+        low = [u for u, n in ranked if n == ranked[-1][1]]
+        head = (
+            f"{'、'.join(low)}{word}的任务较少。" if len(low) < len(ranked) else f"它们{word}的任务一样多。"
+        )
+    else:
+        head = (
+            f"{'、'.join(top)}{word}的任务更多。" if len(top) < len(ranked) else f"它们{word}的任务一样多。"
+        )
+    return Reply(f"{head}\n{detail}。")
 
 
 def answer_ranking(q: Query, notice: Notice) -> Reply:

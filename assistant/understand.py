@@ -311,6 +311,10 @@ def understand(text: str, notice: Notice) -> Query:
 
     numbered = _DOC_NUMBER.sub("", text)  # 皖政办〔2018〕4号 names a document, not task 4
     tasks: list[int] = []
+    for r in re.finditer(r"第?(\d{1,2})项?(?:到|至|-|~|—|－)第?(\d{1,2})项", numbered):
+        lo, hi = int(r.group(1)), int(r.group(2))
+        if 0 < lo < hi <= lo + 30:
+            tasks.extend(n for n in range(lo, hi + 1) if n not in tasks)
     for m in _TASK_NUMBER.finditer(numbered):
         num = int(next(g for g in m.groups() if g))
         if num not in tasks:
@@ -361,7 +365,7 @@ def understand(text: str, notice: Notice) -> Query:
     if _NEGATE.search(text):
         asks.add(Ask.NEGATE)
     if re.search(
-        r"(哪些单位|哪些部门|有哪些责任单位|多少个单位|多少个部门|几个单位|几个部门|多少单位|多少部门|单位有哪些|部门有哪些)",
+        r"(哪些单位|哪些部门|有哪些责任单位|(几|多少)个?(责任)?(单位|部门)|(单位|部门)有哪些|(单位|部门).{0,4}(几个|多少))",
         text,
     ):
         asks.add(Ask.LIST_UNITS)

@@ -158,3 +158,22 @@ def test_sole_counts_roles_in_a_row_and_rankings(
     answer = table_assistant.ask(question)
     assert list(answer.tasks) == expected
     assert text in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "tasks", "text"),
+    [
+        ("市教育局和市人社局谁负责的任务多", [], "市教育局参与的任务更多"),
+        ("责任单位一共几个", [], "共列20个责任单位"),
+        ("牵头单位有哪些", [], "担任牵头单位的共6个"),
+        ("第22项涉及几个单位", [22], "责任单位共11个"),
+        ("第十二、十三项分别由谁负责", [12, 13], "市总工会"),
+        ("第1到第3项由谁牵头", [1, 2, 3], "第3项由市教育局牵头"),
+    ],
+)
+def test_comparisons_unit_lists_and_number_ranges(
+    table_assistant: Assistant, question: str, tasks: list[int], text: str
+) -> None:
+    answer = table_assistant.ask(question)
+    assert list(answer.tasks) == tasks
+    assert text in answer.answer
