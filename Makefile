@@ -51,6 +51,7 @@ EVAL_MIN_ACCURACY := 0.99
 
 test: install-test browser
 	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
+	$(BIN)/notice-qa eval --set eval/data/holdout.jsonl --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/holdout.json
 	$(BIN)/python -m pytest
 
 test-fast: install-test

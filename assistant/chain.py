@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
@@ -143,6 +144,18 @@ class Assistant:
                 self._retriever = self._factory()
             return self._retriever
 
+    def _retrieve(self, text: str) -> list[Document]:
+        """Retrieve with the cached retriever; a failure drops it, so the next question reopens the index
+        (a restarted Chroma server, an index rebuilt elsewhere) and ``retriever`` can name the fault."""
+        retriever = self.retriever
+        try:
+            return retriever.invoke(text)
+        except Exception:
+            with self._lock:
+                if self._retriever is retriever:
+                    self._retriever = None
+            raise
+
     # -- the chain ---------------------------------------------------------------------------------------------
 
     def _build_chain(self) -> Runnable[_Turn, _Turn]:
@@ -179,7 +192,12 @@ class Assistant:
         if q.subset and t.previous is not None:
             q = replace(q, within=t.previous_tasks)
             if not q.agencies and not q.categories and not q.tasks:
-                q = replace(q, agencies=t.previous.agencies, role=q.role or t.previous.role)
+                q = replace(
+                    q,
+                    agencies=t.previous.agencies,
+                    tasks=t.previous.tasks,
+                    role=q.role or t.previous.role,
+                )
         return replace(t, query=q)
 
     def _route(self, t: _Turn) -> _Turn:
@@ -210,7 +228,19 @@ class Assistant:
             return replace(t, reply=table.answer_tasks_by_unit_count(q, notice), route="table")
         if len(q.agencies) > 1 and re.search(r"(谁|哪个|哪家|哪一个).{0,8}(多|少)|比.{0,6}(多|少)", text):
             return replace(t, reply=table.answer_comparison(q, notice), route="table")
-        if q.agencies and (q.about_tasks or q.role or q.asks or q.pronoun or q.subset or _asks_tasks(text)):
+        about_rows = q.about_tasks or q.role or q.pronoun or q.subset or _asks_tasks(text)
+        table_asks = q.asks & {
+            Ask.UNITS,
+            Ask.COUNT,
+            Ask.LIST_UNITS,
+            Ask.MOST,
+            Ask.LEAST,
+            Ask.NEGATE,
+            Ask.LEAD,
+        }
+        if q.agencies and not about_rows and not table_asks and q.topic_hits >= 3:
+            return replace(t, route="content")
+        if q.agencies and (about_rows or q.asks):
             return replace(t, reply=table.answer_agencies(q, notice), route="table")
         if q.unknown_agencies and not q.agencies and not q.categories:
             return replace(t, reply=table.answer_unknown_agency(q, notice), route="table")
@@ -350,7 +380,7 @@ class Assistant:
         if self._terms.coverage(terms) < _MIN_COVERAGE:
             return []
         try:
-            docs = self.retriever.invoke(text)
+            docs = self._retrieve(text)
         except Exception:
             log.warning("retrieval for a refusal's context failed", exc_info=True)
             return []
@@ -366,7 +396,7 @@ class Assistant:
             return replace(
                 t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage}
             )
-        docs = self.retriever.invoke(text)
+        docs = self._retrieve(text)
         picked = best_passages(terms, docs, self.notice)
         if not picked or overlap(terms, picked[0].text) < _MIN_OVERLAP:
             return replace(

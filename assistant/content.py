@@ -178,6 +178,44 @@ _STOP = set(
         "地",
     ]
 )
+# Everyday words → the notice's own words for the same thing (银行贷款 → 信贷). Both count as the topic.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "贷款": ("信贷", "金融"),
+    "借钱": ("信贷",),
+    "银行": ("信贷", "金融"),
+    "融资": ("信贷", "金融", "股权投资"),
+    "经费": ("资金", "财政"),
+    "拨款": ("资金", "财政"),
+    "钱": ("资金",),
+    "补贴": ("补助", "扶持"),
+    "税收": ("减税", "财税"),
+    "税": ("减税", "财税"),
+    "土地": ("用地", "供地"),
+    "老师": ("师资", "教师"),
+    "教师": ("师资",),
+    "大学": ("高等学校", "高校"),
+    "高校": ("高等学校",),
+    "学徒": ("学徒制",),
+    "评选": ("评审",),
+    "实习": ("实习实训",),
+    "工匠": ("工匠进校园",),
+    "专业设置": ("学科专业",),
+    "就业率": ("就业质量",),
+    "研发": ("技术研发",),
+    "科研": ("研究", "科研"),
+    "参考": ("来源",),
+}
+
+
+def synonyms(term: str) -> tuple[str, ...]:
+    """The notice's words for a term, also when the term holds an everyday word (银行贷款 → 信贷, 金融)."""
+    found: list[str] = []
+    for key, words in SYNONYMS.items():
+        if key in term and (len(key) > 1 or term == key):
+            found.extend(words)
+    return tuple(dict.fromkeys(found))
+
+
 _GENERIC = {"产教融合", "产教", "融合", "六安", "六安市", "通知", "工作", "任务", "市", "政府"}
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -228,6 +266,14 @@ class Terms:
         longest = [w for w in words if not any(w != o and w in o for o in words)]
         return list(dict.fromkeys(longest))
 
+    @staticmethod
+    def expand(terms: list[str]) -> list[str]:
+        """The terms and the notice's words for them, for retrieval."""
+        out = list(terms)
+        for t in terms:
+            out.extend(synonyms(t))
+        return list(dict.fromkeys(out))
+
     def coverage(self, terms: list[str]) -> float:
         """Share of topic terms the notice holds (by characters, partial words counted by their bigrams)."""
         topical = [t for t in terms if t not in _GENERIC]
@@ -235,7 +281,7 @@ class Terms:
             return 0.0
         total = 0.0
         for t in topical:
-            if t in self._text:
+            if t in self._text or any(s in self._text for s in synonyms(t)):
                 total += 1.0
             elif len(t) >= 3:
                 grams = [t[i : i + 2] for i in range(len(t) - 1)]
@@ -262,6 +308,8 @@ def overlap(terms: list[str], sentence: str) -> float:
     for t in topical:
         if t in sentence:
             score += 1.0 + min(len(t), 6) * 0.05
+        elif any(s in sentence for s in synonyms(t)):
+            score += 0.9
         elif len(t) >= 2:
             parts = [t[i : i + 2] for i in range(len(t) - 1)]
             score += 0.6 * sum(p in grams for p in parts) / len(parts)

@@ -101,6 +101,21 @@ def _expand_lists(text: str) -> str:
     return _NUMBER_LIST.sub(sub, text)
 
 
+# Short forms people type for words the notice spells out; expanding them lets the notice's own words match.
+_SHORT_FORMS = {
+    "职教": "职业教育",
+    "国企": "国有企业",
+    "民企": "民营企业",
+}
+
+
+def _expand_short_forms(text: str) -> str:
+    for short, full in _SHORT_FORMS.items():
+        if short != full and full not in text:
+            text = text.replace(short, full)
+    return text
+
+
 def normalise(question: str) -> str:
     """Fold a question to one canonical spelling.
 
@@ -113,7 +128,7 @@ def normalise(question: str) -> str:
     text = to_simplified(text)
     text = _SPACE_BETWEEN_WORDS.sub("\0", text)
     text = _WS.sub("", text).replace("\0", " ")
-    return _numbers(_expand_lists(text))
+    return _numbers(_expand_lists(_expand_short_forms(text)))
 
 
 def clean_for_display(question: str, limit: int = 80) -> str:

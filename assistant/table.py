@@ -275,6 +275,9 @@ def answer_categories(q: Query, notice: Notice) -> Reply:
             parts.append(
                 f"第{idx}类「{cat}」（{nums([t.number for t in rows])}）涉及{len(units)}个责任单位：{'、'.join(units)}。"
             )
+        elif Ask.CONTENT in q.asks or len(rows) <= 2:
+            body = "\n".join(f"· 第{t.number}项 {t.content}（{units_line(t)}）" for t in rows)
+            parts.append(f"第{idx}类「{cat}」共{len(rows)}项任务：{nums([t.number for t in rows])}。\n{body}")
         else:
             parts.append(
                 f"第{idx}类「{cat}」共{len(rows)}项任务：{nums([t.number for t in rows])}。\n"

@@ -82,7 +82,10 @@ class Query:
 
 # --- vocabulary -------------------------------------------------------------------------------------------
 
-_LEAD_WORDS = ("牵头", "主责", "主要负责", "主办", "带头", "领头", "挂帅", "主抓", "主管", "第一责任")
+_LEAD_WORDS = (
+    "牵头", "主责", "主要负责", "主办", "带头", "领头", "挂帅", "主抓", "主管", "第一责任", "打头", "为首", "领衔",
+    "排在首位", "排第一", "排在第一", "第一位", "排头",
+)  # fmt: skip
 _ASSIST_WORDS = ("配合", "协助", "协办", "辅助", "协同")
 _ROLE_CO_WORDS = ("共同负责",)
 _UNITS_ASK = re.compile(
@@ -116,7 +119,7 @@ _PRONOUN = re.compile(
     r"(它|该项|该任务|这项|这个任务|这条|该条|这一项|上述|上面|刚才|前面|其责任|其牵头|这个单位|该单位|这个部门|该部门|他们|它们)"
 )
 _ANY_ROLE = re.compile(r"(负责|参与|涉及|承担|有哪些任务|有什么任务|管哪|全部任务|所有任务)")
-_SUBSET = re.compile(r"^(其中|这些任务中|这些中|这里面|里面)")
+_SUBSET = re.compile(r"^(其中|这些.{0,3}(中|里|里面|当中|之中)|这里面|里面|当中|上面这些|以上)")
 _ELLIPTICAL_END = re.compile(r"(呢|呐|咧)[?？。!]*$")
 _ELLIPTICAL_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成)")
 
@@ -217,6 +220,8 @@ def _find_unknown_agencies(masked: str, notice_text: str) -> list[str]:
     for chunk in re.split(r"[\0,，、。?？!！;；:：\s和与及跟或]+", masked):
         for m in _AGENCY_LIKE.finditer(chunk):
             name = _AGENCY_NOISE_PREFIX.sub("", m.group(1))
+            if re.search(r"[哪什么要是的了吗呢有在把将对为让]", name) or len(name) > 10:
+                continue  # 业要参加哪个职教集团 is a clause of the question, not a name
             if len(name) < 3 or name in _NOT_AGENCIES or name in notice_text:
                 continue
             if name.endswith("办") and not name.startswith(("市", "省", "县", "区", "六安", "安徽")):
