@@ -38,6 +38,7 @@ HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任�
 TOO_LONG = "问题太长了（超过{limit}个字），请精简到一句话再问。"
 NOT_FOUND = "通知里没有找到这个问题的答案。本助手只回答六政办秘〔2018〕123号通知及其附件任务分工表的内容。"
 ERROR = "抱歉，暂时无法回答这个问题，请稍后再试。"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MIN_COVERAGE = 0.5
 _MIN_OVERLAP = 0.35
 
@@ -99,6 +100,8 @@ class Assistant:
         """Answer one question; never raises for what a user typed."""
         start = time.perf_counter()
         question = question if isinstance(question, str) else str(question)
+        # A lone surrogate (an undecodable byte from argv, a \ud800 JSON escape) cannot be encoded anywhere.
+        question = _SURROGATE.sub("\ufffd", question)
         previous = conversation.previous if conversation else None
         try:
             turn: _Turn = self.chain.invoke(

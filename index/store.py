@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 MANIFEST_KEY = "notice_qa_manifest"
 MANIFEST_FILE = "manifest.json"
 LOCK_FILE = "index.lock"
+SQLITE_FILE = "chroma.sqlite3"
 SCHEMA = 1  # bump when the document layout changes in a way documents_hash cannot see
 _BATCH = 16
 _FIX_INDEX = "run `notice-qa index`"
@@ -194,16 +195,31 @@ def open_index(
 
     documents = notice_documents(notice)
     expected = expected_manifest(embeddings, notice, documents)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = not settings.chroma_url
+    if embedded and not _writable(settings):
+        return _open_read_only(settings, embeddings, documents, expected, force, "not writable")
     lock_path = settings.data_dir / LOCK_FILE
+    lock = FileLock(str(lock_path), timeout=lock_timeout)
     try:
-        with FileLock(str(lock_path), timeout=lock_timeout):
-            return _open_locked(settings, embeddings, documents, expected, rebuild, progress, force)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
     except Timeout as exc:
         raise IndexNotBuiltError(
             f"another process has been building the index for {lock_timeout:g}s (lock {lock_path}); "
             "wait for it, or remove the lock file if no notice-qa process runs"
         ) from exc
+    except OSError as exc:  # a read-only mount can pass os.access and still refuse the lock file
+        if embedded:
+            return _open_read_only(settings, embeddings, documents, expected, force, _one_line(exc))
+        # The lock only orders local builders; a server is writable whatever this folder is.
+        logger.warning(
+            "cannot take the build lock %s (%s); opening the server index without it", lock_path, exc
+        )
+        return _open_locked(settings, embeddings, documents, expected, rebuild, progress, force)
+    try:
+        return _open_locked(settings, embeddings, documents, expected, rebuild, progress, force)
+    finally:
+        lock.release()
 
 
 def build_index(
@@ -241,6 +257,7 @@ def _open_locked(
                 f"remove that folder and {_FIX_INDEX}"
             ) from exc
         _move_aside(settings.index_dir, exc)
+        _forget_cached(settings.index_dir)  # other handles may still hold the damaged files open
         client = _connect(settings)
         problem, stored = "the index folder was damaged", None
 
@@ -280,6 +297,10 @@ def _connect(settings: Settings) -> ClientAPI:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if not settings.chroma_url:
+        if not (settings.index_dir / SQLITE_FILE).is_file():
+            # Deleted or emptied while this process holds a handle: a cached handle would keep serving
+            # the deleted files and never write the folder again.
+            _forget_cached(settings.index_dir)
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
     host, port, ssl = parse_chroma_url(settings.chroma_url)
@@ -305,9 +326,13 @@ def parse_chroma_url(url: str) -> tuple[str, int, bool]:
 
 
 def _unavailable(settings: Settings, exc: BaseException) -> ChromaUnavailableError:
+    try:
+        host, port, _ = parse_chroma_url(settings.chroma_url or "")
+    except ChromaUnavailableError:
+        host, port = "127.0.0.1", 8000
     return ChromaUnavailableError(
         f"no Chroma server answers at {settings.chroma_url} ({_one_line(exc)}); start "
-        f"`chroma run --path {settings.index_dir} --port 8000` or unset NOTICE_QA_CHROMA_URL"
+        f"`chroma run --path {settings.index_dir} --host {host} --port {port}` or unset NOTICE_QA_CHROMA_URL"
     )
 
 
@@ -416,6 +441,88 @@ def _move_aside(index_dir: Path, exc: BaseException) -> None:
     shutil.rmtree(aside, ignore_errors=True)
     if index_dir.exists():
         os.replace(index_dir, aside)
+
+
+def _writable(settings: Settings) -> bool:
+    """Whether an embedded index can be locked, built and opened here (chromadb writes even to read)."""
+    existing = settings.data_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    paths = [existing]
+    if settings.data_dir.exists():
+        paths += [p for p in (settings.index_dir, settings.index_dir / SQLITE_FILE) if p.exists()]
+    return all(os.access(p, os.W_OK) for p in paths)
+
+
+def _open_read_only(
+    settings: Settings,
+    embeddings: Embeddings,
+    documents: list[Document],
+    expected: Manifest,
+    force: bool,
+    reason: str,
+) -> NoticeIndex:
+    """Serve a current index from a folder we may not write, through a private copy.
+
+    chromadb's PersistentClient writes to its SQLite file on open, so it cannot read a read-only folder
+    in place. The index is small (well under a megabyte), so a copy in a temporary folder costs little.
+    A stale, missing or damaged index cannot be rebuilt here: that is a one-line error naming the fix.
+    """
+    import atexit
+    import tempfile
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    index_dir = settings.index_dir
+    fix = f"{settings.data_dir} is read-only ({reason}); make it writable and {_FIX_INDEX}"
+    if force:
+        raise IndexStaleError(f"cannot rebuild the index: {fix}")
+    if not (index_dir / SQLITE_FILE).is_file():
+        raise IndexNotBuiltError(f"there is no index at {index_dir} and {fix}")
+    snapshot = Path(tempfile.mkdtemp(prefix="notice-qa-readonly-"))
+    try:
+        shutil.copytree(index_dir, snapshot / "chroma")
+        client = chromadb.PersistentClient(
+            path=str(snapshot / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        problem, stored = _inspect(client, settings.collection, expected)
+    except Exception as exc:  # unreadable files or a damaged database: nothing we may repair here
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise IndexCorruptError(f"cannot read the index at {index_dir}: {_one_line(exc)}; {fix}") from exc
+    if stored is None or problem is not None:
+        _close(client)
+        _forget_cached(snapshot / "chroma")
+        shutil.rmtree(snapshot, ignore_errors=True)
+        if stored is None:
+            raise IndexNotBuiltError(f"the index at {index_dir} is not built ({problem}) and {fix}")
+        raise IndexStaleError(f"the index at {index_dir} is out of date ({problem}) and {fix}")
+    atexit.register(shutil.rmtree, snapshot, ignore_errors=True)
+    logger.warning(
+        "%s is read-only; serving the current index from a copy in %s", settings.data_dir, snapshot
+    )
+    return NoticeIndex(
+        _vectorstore(client, settings.collection, embeddings),
+        documents,
+        stored,
+        client=client,
+        collection=settings.collection,
+        mode="embedded",
+    )
+
+
+def _forget_cached(index_dir: Path) -> None:
+    """Drop chromadb's process-wide handle on ``index_dir``, so the next client opens the folder afresh.
+
+    Clients already open keep their handle; chromadb offers no public call to evict one path.
+    """
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        # The reference count stays: the old clients still hold their references to release.
+        SharedSystemClient._identifier_to_system.pop(str(index_dir), None)
+    except (ImportError, AttributeError) as exc:  # another chromadb layout: reopening reuses the handle
+        logger.debug("cannot evict chromadb's cached client for %s: %s", index_dir, exc)
 
 
 def _close(client: ClientAPI | None) -> None:

@@ -158,12 +158,18 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     for question in args.questions:
         answer = assistant.ask(question, conversation)
         if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False))
+            print(json_line(answer.to_json()))
         else:
             _show(answer)
         if answer.route == "error":
             _explain_error(assistant)
     return 0
+
+
+def json_line(obj: object) -> str:
+    """One JSON object on one line: line and paragraph separators escaped, so splitlines() keeps it whole."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
 
 
 def _show(answer: Answer) -> None:

@@ -44,7 +44,7 @@ class AssistantLike(Protocol):
 
 def fingerprint(question: str) -> str:
     """A short sha256 prefix that lets logs correlate repeats without holding the text."""
-    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def respond(
