@@ -23,7 +23,9 @@ def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRe
         from index.store import open_index
 
         embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
-        store = open_index(settings, embeddings, notice, rebuild=True, progress=False)
+        # Embedded: a missing or stale index rebuilds itself. Server: replicas only read; the single writer
+        # (`notice-qa index`) builds, so two replicas never rebuild the shared collection at once.
+        store = open_index(settings, embeddings, notice, rebuild=settings.chroma_url is None, progress=False)
         return store.retriever(k=settings.top_k)
 
     return make

@@ -9,26 +9,36 @@ one friendly line. The queue holds at most ``settings.queue_size`` waiting quest
 ``settings.concurrency`` at once; when it is full Gradio refuses the new event and its page shows
 "This application is currently busy. Please try again."; a small script in the page's head rewrites
 that notice to 「系统繁忙，请稍后再试」.
+
+Beside the page, ``server_routes`` serves ``GET /healthz`` and, on the staff desk, ``POST /api/ask`` (an
+answer as JSON, for load clients and scripts); replicas behind a proxy are described in docs/DEPLOY.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
+import traceback
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, Field
 
 from corpus.records import Notice
 from index.settings import Settings
 from ui.handlers import (
     BUSY_REPLY,
+    ERROR_REPLY,
     SUGGESTED_QUESTIONS,
     AssistantLike,
     ChatHistory,
     category_choices,
     clear_chat,
     filter_tasks,
+    fingerprint,
     is_idle,
     respond,
     unit_choices,
@@ -37,8 +47,11 @@ from ui.render import escape, render_clauses, render_header, render_matrix
 
 if TYPE_CHECKING:
     import gradio as gr
+    from starlette.responses import JSONResponse
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "sans-serif")
 
@@ -351,6 +364,137 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
+# /api/ask conversations one replica keeps (Gradio keeps 10 000 session states by default too).
+API_SESSIONS = 10_000
+
+
+class AskRequest(BaseModel):
+    """The body of ``POST /api/ask``: a question and, to ask follow-ups, a session id the client chooses."""
+
+    question: str
+    session: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class AskGate:
+    """Admission for ``/api/ask`` like the chat's queue: ``concurrency`` answers run at once, at most
+    ``queue_size`` wait, and a request beyond that is refused at once instead of left hanging."""
+
+    def __init__(self, concurrency: int, queue_size: int) -> None:
+        if concurrency <= 0 or queue_size < 0:
+            raise ValueError(f"need concurrency > 0 and queue_size >= 0, got {concurrency}, {queue_size}")
+        self.limit = concurrency + queue_size
+        self.admitted = 0  # running plus waiting; only touched on the event loop, so no lock
+        self._running = asyncio.Semaphore(concurrency)
+
+    async def run(self, fn: Callable[[], T]) -> T | None:
+        """``fn()`` in a worker thread once a slot is free; None at once when ``limit`` are already in."""
+        if self.admitted >= self.limit:
+            return None
+        from anyio import to_thread
+
+        self.admitted += 1
+        try:
+            async with self._running:
+                return await to_thread.run_sync(fn)
+        finally:
+            self.admitted -= 1
+
+
+class ApiSessions:
+    """``/api/ask`` conversations by session id, in this replica's memory; the least recently used beyond
+    ``capacity`` are forgotten (their next question starts a new conversation)."""
+
+    def __init__(self, make: Callable[[], Any], capacity: int = API_SESSIONS) -> None:
+        if capacity <= 0:
+            raise ValueError(f"capacity must be > 0, got {capacity}")
+        self.capacity = capacity
+        self._make = make
+        self._items: OrderedDict[str, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, session: str | None) -> Any:
+        """The session's conversation (made on first use); None, a one-off question, without a session."""
+        if session is None:
+            return None
+        conversation = self._items.pop(session, None)
+        if conversation is None:
+            conversation = self._make()
+        self._items[session] = conversation
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+        return conversation
+
+
+def server_routes(
+    assistant: AssistantLike,
+    settings: Settings,
+    *,
+    new_conversation: Callable[[], Any] | None = None,
+) -> list[Any]:
+    """HTTP routes served beside the page; give them to ``launch`` as ``app_kwargs={"routes": ...}``.
+
+    ``GET /healthz`` (both modes): ``index.health.check_health`` plus ``"assistant": "ok"``; 200 when ok,
+    else 503, for a proxy's or orchestrator's health check. ``POST /api/ask`` (staff desk only):
+    ``{"question": "...", "session": "..."}`` -> ``Answer.to_json()``; the chat's input cap (413), 500 with
+    ``ERROR_REPLY`` when answering fails, 503 with ``BUSY_REPLY`` when its own queue (``settings.concurrency``
+    running, ``settings.queue_size`` waiting, separate from the page's queue) is full.
+    """
+    from fastapi import APIRouter
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+
+    from index.health import check_health
+
+    router = APIRouter()
+
+    @router.get("/healthz", response_model=None)
+    async def healthz() -> JSONResponse:
+        report = await run_in_threadpool(check_health, settings)
+        if settings.kiosk:  # a public kiosk does not show where things live on disk
+            report = {k: v for k, v in report.items() if k != "model"}
+        report["assistant"] = "ok"
+        return JSONResponse(report, status_code=200 if report["ok"] else 503)
+
+    if settings.kiosk:  # a kiosk answers its own page only
+        return list(router.routes)
+
+    gate = AskGate(settings.concurrency, settings.queue_size)
+    sessions = ApiSessions(new_conversation or _default_conversation())
+
+    def refuse(status: int, error: str, message: str) -> JSONResponse:
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+
+    @router.post("/api/ask", response_model=None)
+    async def ask(body: AskRequest) -> JSONResponse:
+        question = body.question.strip()
+        if not question:
+            return refuse(422, "empty", "请输入问题。")
+        if len(question) > settings.max_question_chars:
+            return refuse(413, "too_long", f"问题太长了，请控制在{settings.max_question_chars}字以内。")
+        conversation = sessions.get(body.session)
+        try:
+            answer = await gate.run(lambda: assistant.ask(question, conversation))
+        except Exception as exc:  # as in the chat: one friendly line; the log gets frames, not the text
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            logger.error(
+                "api answer failed for question sha256=%s len=%d: %s\n%s",
+                fingerprint(question),
+                len(question),
+                type(exc).__name__,
+                frames,
+            )
+            return refuse(500, "error", ERROR_REPLY)
+        if answer is None:
+            logger.warning("api busy: %d questions already admitted", gate.limit)
+            return refuse(503, "busy", BUSY_REPLY)
+        return JSONResponse(answer.to_json(), status_code=500 if answer.route == "error" else 200)
+
+    return list(router.routes)
+
+
 def serve(settings: Settings) -> None:
     """Parse the notice, load the assistant and serve the app at settings.host:settings.port (blocks)."""
     from assistant.wiring import load_assistant
@@ -368,4 +512,9 @@ def serve(settings: Settings) -> None:
         settings.concurrency,
         settings.queue_size,
     )
-    app.launch(server_name=settings.host, server_port=settings.port, **launch_kwargs(settings))
+    app.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        app_kwargs={"routes": server_routes(assistant, settings)},
+        **launch_kwargs(settings),
+    )
