@@ -243,14 +243,9 @@ class Terms:
     def _cut(cls, text: str) -> list[str]:
         with cls._lock:
             if cls._tokenizer is None:
-                import logging
+                from index.bm25 import shared_tokenizer  # the retriever's own: one dictionary in memory
 
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tok = jieba.Tokenizer()
-                tok.initialize()
-                cls._tokenizer = tok
+                cls._tokenizer = shared_tokenizer()
         return list(cls._tokenizer.cut_for_search(text))
 
     def salient(self, question: str) -> list[str]:

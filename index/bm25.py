@@ -49,6 +49,11 @@ def _tokenizer(extra_words: Iterable[str]) -> jieba.Tokenizer:
         return _TOKENIZER
 
 
+def shared_tokenizer() -> jieba.Tokenizer:
+    """The process's one jieba tokenizer (its dictionary costs ~70 MB; every caller shares it)."""
+    return _tokenizer(())
+
+
 def _is_noise(token: str) -> bool:
     return token in STOPWORDS or all(unicodedata.category(c)[0] in "PSZC" for c in token)
 
