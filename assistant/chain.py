@@ -38,6 +38,7 @@ HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任�
 TOO_LONG = "问题太长了（超过{limit}个字），请精简到一句话再问。"
 NOT_FOUND = "通知里没有找到这个问题的答案。本助手只回答六政办秘〔2018〕123号通知及其附件任务分工表的内容。"
 ERROR = "抱歉，暂时无法回答这个问题，请稍后再试。"
+_TASK_PRONOUN = re.compile(r"(这项|该项|这个任务|该任务|这一项|这条任务|此项)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MIN_COVERAGE = 0.5
 _MIN_OVERLAP = 0.35
@@ -191,7 +192,11 @@ class Assistant:
     def _understand(self, t: _Turn) -> _Turn:
         if t.reply is not None:
             return t
-        q = with_context(understand(t.text, self.notice), t.previous)
+        own = understand(t.text, self.notice)
+        q = with_context(own, t.previous)
+        if _TASK_PRONOUN.search(q.text) and len(t.previous_tasks) == 1 and not own.has_subject:
+            # 这项 / 该任务 after an answer that gave one row: that row.
+            q = replace(q, tasks=t.previous_tasks, agencies=())
         if q.subset and t.previous is not None:
             q = replace(q, within=t.previous_tasks)
             if not q.agencies and not q.categories and not q.tasks:
@@ -314,7 +319,7 @@ class Assistant:
             ),
         ]
         for pattern, answer, quote in facts:
-            if quote == h.title and re.search(r"\d条|各条|每条", text):
+            if quote == h.title and (q.clauses or re.search(r"\d条|各条|每条", text)):
                 continue  # 各条的标题 asks for the clause headings, not the notice's title
             if re.search(pattern, text):
                 return Reply(answer, extra=(Citation("header", quote),))
@@ -323,7 +328,7 @@ class Assistant:
     def _clause(self, q: Query) -> Reply | None:
         n = len(self.notice.clauses)
         purpose = (
-            re.search(r"(目的|为什么|为何|意义|宗旨|出发点|背景|初衷)", q.text)
+            re.search(r"((?<!项)目的|为什么|为何|意义|宗旨|出发点|背景|初衷)", q.text)
             and not q.agencies
             and not q.tasks
         )

@@ -185,6 +185,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "银行": ("信贷", "金融"),
     "融资": ("信贷", "金融", "股权投资"),
     "经费": ("资金", "财政"),
+    "出钱": ("独资", "投资", "资本"),
+    "投钱": ("投资", "资本"),
     "拨款": ("资金", "财政"),
     "钱": ("资金",),
     "补贴": ("补助", "扶持"),
@@ -352,6 +354,6 @@ def best_passages(
     for p in scored[1:]:
         if len(picked) >= limit:
             break
-        if p.score >= 0.85 * top.score and p.text not in top.text and top.text not in p.text:
+        if p.score >= 0.92 * top.score and p.text not in top.text and top.text not in p.text:
             picked.append(p)
     return picked

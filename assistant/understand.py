@@ -320,6 +320,8 @@ def understand(text: str, notice: Notice) -> Query:
         lo, hi = int(r.group(1)), int(r.group(2))
         if 0 < lo < hi <= lo + 30:
             tasks.extend(n for n in range(lo, hi + 1) if n not in tasks)
+    if lead_num := re.match(r"^(\d{1,2})项(?!任务)", numbered):  # 23项内容是啥: a row named by its number
+        tasks.append(int(lead_num.group(1)))
     for m in _TASK_NUMBER.finditer(numbered):
         num = int(next(g for g in m.groups() if g))
         if num not in tasks:
@@ -343,7 +345,15 @@ def understand(text: str, notice: Notice) -> Query:
 
     # Role words are read with agency names blanked out: 市总工会同时 holds 会同 by accident.
     role: Role | None = None
-    if any(w in masked for w in _LEAD_WORDS):
+    either_role = re.search(
+        r"(不管|无论|不论|不限于|包括|不区分).{0,4}(牵头|配合)|(牵头|配合)(与否|不牵头|不配合)", masked
+    )
+    assists_after = re.search(r"会同(其他|其它|市)?\0", masked)  # 牵头单位要会同有关部门: they assist
+    if either_role:
+        pass
+    elif assists_after:
+        role = Role.ASSIST
+    elif any(w in masked for w in _LEAD_WORDS):
         role = Role.LEAD
     elif any(w in masked for w in _ASSIST_WORDS) or "会同" in masked:
         role = Role.ASSIST
@@ -432,7 +442,7 @@ def understand(text: str, notice: Notice) -> Query:
         pronoun=bool(_PRONOUN.search(text)),
         elliptical=bool(_ELLIPTICAL_END.search(text) or _ELLIPTICAL_START.search(text)),
         subset=bool(_SUBSET.search(text)),
-        any_role=role is None and bool(_ANY_ROLE.search(text)),
+        any_role=role is None and bool(_ANY_ROLE.search(text) or either_role),
     )
 
 

@@ -252,3 +252,38 @@ def test_a_different_agency_is_not_guessed_from_a_near_spelling(table_assistant:
     answer = table_assistant.ask("市民政局负责哪些任务")  # one character from 市财政局, a different office
     assert answer.refused
     assert answer.tasks == ()
+
+
+@pytest.mark.parametrize(
+    ("turns", "tasks"),
+    [
+        (["科技局参与的有哪些，不管是不是牵头"], [2, 10, 11]),
+        (
+            ["牵头单位要会同其他有关部门一起干的是哪几项"],
+            [1, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 23],
+        ),
+        (["23项内容是啥"], [23]),
+        (["科技局牵头哪个任务", "这项的具体内容是什么"], [10]),
+        (["县里政府有没有牵头的任务？"], []),
+    ],
+)
+def test_role_words_row_numbers_and_row_pronouns(
+    table_assistant: Assistant, turns: list[str], tasks: list[int]
+) -> None:
+    conversation = Conversation()
+    for question in turns:
+        answer = table_assistant.ask(question, conversation)
+    assert list(answer.tasks) == tasks
+    assert not answer.refused
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "企业想申请定向培养补助，要走什么流程？",
+        "去年六安有多少学生到企业实习了",
+        "大别山职业教育集团有哪些成员企业",
+    ],
+)
+def test_names_statistics_and_procedures_are_refused(table_assistant: Assistant, question: str) -> None:
+    assert table_assistant.ask(question).refused
