@@ -229,6 +229,8 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
+    logging.getLogger().setLevel(logging.INFO)  # a server logs each turn (hashed, never the text by default)
+
     updates: dict[str, object] = {}
     if args.host:
         updates["host"] = args.host
