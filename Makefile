@@ -49,11 +49,13 @@ browser:
 # The eval's minimum only ever rises: raise it when accuracy rises, never lower it to make a change pass.
 EVAL_MIN_ACCURACY := 0.99
 BLIND2_MIN_ACCURACY := 0.98
+BLIND3_MIN_ACCURACY := 0.93
 
 test: install-test browser
 	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
 	$(BIN)/notice-qa eval --set eval/data/holdout.jsonl --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/holdout.json
 	$(BIN)/notice-qa eval --set eval/data/blind2.jsonl --min-accuracy $(BLIND2_MIN_ACCURACY) --report reports/blind2.json
+	$(BIN)/notice-qa eval --set eval/data/blind3.jsonl --min-accuracy $(BLIND3_MIN_ACCURACY) --report reports/blind3.json
 	$(BIN)/python -m pytest
 
 test-fast: install-test

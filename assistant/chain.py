@@ -40,7 +40,7 @@ NOT_FOUND = "通知里没有找到这个问题的答案。本助手只回答六�
 ERROR = "抱歉，暂时无法回答这个问题，请稍后再试。"
 _TASK_PRONOUN = re.compile(r"(这项|该项|这个任务|该任务|这一项|这条任务|此项)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MIN_COVERAGE = 0.5
+_MIN_COVERAGE = 0.3
 _MIN_OVERLAP = 0.35
 
 
@@ -194,8 +194,19 @@ class Assistant:
             return t
         own = understand(t.text, self.notice)
         q = with_context(own, t.previous)
-        if _TASK_PRONOUN.search(q.text) and len(t.previous_tasks) == 1 and not own.has_subject:
-            # 这项 / 该任务 after an answer that gave one row: that row.
+        prev = t.previous
+        rows_asked = (
+            own.asks & {Ask.UNITS, Ask.LEAD, Ask.LIST_UNITS} or own.role is not None or "第几项" in own.text
+        )
+        if (
+            not own.has_subject
+            and t.previous_tasks
+            and (
+                (_TASK_PRONOUN.search(q.text) and len(t.previous_tasks) == 1)
+                # 谁负责 / 第几项来着 after a content answer that quoted a row: that row.
+                or (rows_asked and prev is not None and not prev.has_subject and len(t.previous_tasks) <= 3)
+            )
+        ):
             q = replace(q, tasks=t.previous_tasks, agencies=())
         if q.subset and t.previous is not None:
             q = replace(q, within=t.previous_tasks)
@@ -313,7 +324,7 @@ class Assistant:
                 h.attachment_title,
             ),
             (
-                r"标题|题目|名称|叫什么|什么通知|哪个通知|全称",
+                r"标题|题目|全称|什么通知|哪个通知|(通知|文件|本文)\S{0,6}(名称|叫什么|名字)",
                 f"本通知的标题是《{h.title}》（{h.doc_number}）。",
                 h.title,
             ),
@@ -328,7 +339,9 @@ class Assistant:
     def _clause(self, q: Query) -> Reply | None:
         n = len(self.notice.clauses)
         purpose = (
-            re.search(r"((?<!项)目的|为什么|为何|意义|宗旨|出发点|背景|初衷)", q.text)
+            re.search(
+                r"((?<!项)目的|为什么|为何|为啥|干嘛要|图什么|想达到|意义|宗旨|出发点|背景|初衷)", q.text
+            )
             and not q.agencies
             and not q.tasks
         )

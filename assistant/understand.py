@@ -165,6 +165,25 @@ _COUNTY_NAMES = {
 _AGENCY_LIKE = re.compile(
     r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院))"
 )
+_NOT_NAME_ENDINGS = {
+    "委托",
+    "委派",
+    "委屈",
+    "办法",
+    "办理",
+    "办学",
+    "办的",
+    "局面",
+    "局势",
+    "局限",
+    "院所",
+    "院校",
+}
+# Names that stand for several units of the table at once.
+_GROUPS = {
+    "税务局": ("市国税局", "市地税局"),
+    "税务部门": ("市国税局", "市地税局"),
+}
 _AGENCY_NOISE_PREFIX = re.compile(
     r"^(?:请问|问一下|那么|那|由|和|与|跟|及|是|让|被|归|给|对|向|在|的|哪些任务|哪些|什么|哪个)+"
 )
@@ -198,6 +217,12 @@ def _find_agencies(text: str) -> tuple[list[str], str]:
     """Agencies named in text, in order of mention, and the text with those names blanked out."""
     found: list[tuple[int, str]] = []
     masked = list(text)
+    for group, members in _GROUPS.items():
+        for prefix in ("六安市", "市", ""):
+            if (i := text.find(prefix + group)) != -1 and "\0" not in masked[i : i + len(prefix + group)]:
+                found.extend((i, name) for name in members)
+                for j in range(i, i + len(prefix + group)):
+                    masked[j] = "\0"
     for alias, name in _ALIASES:
         start = 0
         while (i := text.find(alias, start)) != -1:
@@ -220,7 +245,10 @@ def _find_unknown_agencies(masked: str, notice_text: str) -> list[str]:
     for chunk in re.split(r"[\0,，、。?？!！;；:：\s和与及跟或]+", masked):
         for m in _AGENCY_LIKE.finditer(chunk):
             name = _AGENCY_NOISE_PREFIX.sub("", m.group(1))
-            if re.search(r"[哪什么要是的了吗呢有在把将对为让]", name) or len(name) > 10:
+            after = chunk[m.end() : m.end() + 1]
+            if name[-1] + after in _NOT_NAME_ENDINGS:
+                continue  # 企业委托 / 评审办法: the suffix starts another word
+            if re.search(r"[哪什么要是的了吗呢有在把将对为让那这个几]", name) or len(name) > 10:
                 continue  # 业要参加哪个职教集团 is a clause of the question, not a name
             if len(name) < 3 or name in _NOT_AGENCIES or name in notice_text:
                 continue
@@ -336,6 +364,10 @@ def understand(text: str, notice: Notice) -> Query:
                 tasks.append(num)
         elif num not in tasks:
             clauses.append(num)
+    for num in [c for c in clauses if c > len(notice.clauses) and c <= len(notice.tasks)]:
+        clauses.remove(num)
+        if num not in tasks:
+            tasks.append(num)  # 第20条: the notice has 3 clauses, so a row of the table
     category_index = tuple(int(m.group(1)) for m in _CATEGORY_NUMBER.finditer(text))
 
     categories = _find_categories(masked.replace("\0", "|"), notice)

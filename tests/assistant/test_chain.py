@@ -287,3 +287,27 @@ def test_role_words_row_numbers_and_row_pronouns(
 )
 def test_names_statistics_and_procedures_are_refused(table_assistant: Assistant, question: str) -> None:
     assert table_assistant.ask(question).refused
+
+
+@pytest.mark.parametrize(
+    ("question", "tasks"),
+    [
+        ("税务局涉及哪些任务", [22]),  # stands for both 市国税局 and 市地税局
+        ("第20条由谁负责", [20]),  # the notice has 3 clauses: a row
+        ("企业委托学校定向培养技术工人，谁来负责", [8]),  # 企业委托 names no office
+    ],
+)
+def test_group_names_row_numbers_and_false_office_names(
+    table_assistant: Assistant, question: str, tasks: list[int]
+) -> None:
+    answer = table_assistant.ask(question)
+    assert list(answer.tasks) == tasks
+    assert not answer.refused
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["学徒制的学徒一个月工资多少", "划拨用地手续到哪个窗口办理", "六安争创示范城市成功了没有"],
+)
+def test_pay_offices_and_outcomes_are_refused(table_assistant: Assistant, question: str) -> None:
+    assert table_assistant.ask(question).refused
