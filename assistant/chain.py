@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.documents import Document
@@ -69,7 +69,6 @@ class _Turn:
     previous_tasks: tuple[int, ...] = ()
     reply: Reply | None = None
     route: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Assistant:
@@ -392,7 +391,7 @@ class Assistant:
             return Reply(
                 f"{message}\n通知相关的原文是：\n{quotes}",
                 refused=True,
-                extra=tuple(self._passage_citation(p.source, p.text) for p in related),
+                extra=tuple(Citation(p.source, p.text) for p in related),
             )
         return Reply(message, refused=True)
 
@@ -414,15 +413,11 @@ class Assistant:
         terms = self._terms.salient(text)
         coverage = self._terms.coverage(terms)
         if coverage < _MIN_COVERAGE:
-            return replace(
-                t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage}
-            )
+            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal")
         docs = self._retrieve(text)
         picked = best_passages(terms, docs, self.notice)
         if not picked or overlap(terms, picked[0].text) < _MIN_OVERLAP:
-            return replace(
-                t, reply=Reply(NOT_FOUND, refused=True), route="refusal", extra={"coverage": coverage}
-            )
+            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal")
         lines = []
         tasks: list[int] = []
         extra: list[Citation] = []
@@ -431,7 +426,7 @@ class Assistant:
             if p.source.startswith("task-"):
                 tasks.append(p.number)
             else:
-                extra.append(self._passage_citation(p.source, p.text))
+                extra.append(Citation(p.source, p.text))
         if tasks:
             units = "；".join(
                 f"第{n}项责任单位：{table.units_line(self.notice.tasks[n - 1])}" for n in dict.fromkeys(tasks)
@@ -444,9 +439,6 @@ class Assistant:
             extra=tuple(extra),
         )
         return replace(t, reply=reply, route="content")
-
-    def _passage_citation(self, source: str, text: str) -> Citation:
-        return Citation(source, text)
 
     def _citations(self, reply: Reply) -> tuple[Citation, ...]:
         cites = [table.task_citation(self.notice.tasks[n - 1]) for n in reply.cite if self.notice.task(n)]

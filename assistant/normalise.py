@@ -129,9 +129,3 @@ def normalise(question: str) -> str:
     text = _SPACE_BETWEEN_WORDS.sub("\0", text)
     text = _WS.sub("", text).replace("\0", " ")
     return _numbers(_expand_lists(_expand_short_forms(text)))
-
-
-def clean_for_display(question: str, limit: int = 80) -> str:
-    """The question as safe, short text to echo back: no controls, at most ``limit`` characters."""
-    text = _WS.sub(" ", _strip_controls(question)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -48,7 +48,6 @@ class Query:
     tasks: tuple[int, ...] = ()
     clauses: tuple[int, ...] = ()
     categories: tuple[str, ...] = ()
-    category_index: tuple[int, ...] = ()
     asks: frozenset[Ask] = field(default_factory=frozenset)
     combine: Combine = Combine.ALL
     about_tasks: bool = False  # 任务 / 工作 / 事 mentioned: the question is about table rows
@@ -466,7 +465,6 @@ def understand(text: str, notice: Notice) -> Query:
         tasks=tuple(tasks),
         clauses=tuple(clauses),
         categories=tuple(categories),
-        category_index=category_index,
         asks=frozenset(asks),
         combine=combine,
         about_tasks=bool(_TASK_WORDS.search(text)),

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.normalise import clean_for_display, cn_to_int, normalise
+from assistant.normalise import cn_to_int, normalise
 
 
 @pytest.mark.parametrize(
@@ -48,8 +48,3 @@ def test_normalise(raw: str, expected: str) -> None:
 
 def test_normalise_survives_lone_surrogates_and_rtl_marks() -> None:
     assert normalise("\ud800市人社局\u202e牵头") == "市人社局牵头"
-
-
-def test_clean_for_display_caps_and_strips() -> None:
-    assert clean_for_display("a\x00b\n c", limit=80) == "ab c"
-    assert len(clean_for_display("问" * 200, limit=10)) == 10
