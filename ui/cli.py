@@ -230,6 +230,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
     logging.getLogger().setLevel(logging.INFO)  # a server logs each turn (hashed, never the text by default)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes are not news
 
     updates: dict[str, object] = {}
     if args.host:
