@@ -112,7 +112,7 @@ class Assistant:
                 )
             )
         except Exception:  # a fault of ours, not the user's: one friendly line, details to the log only
-            log.exception("answer failed (question sha256 %s)", _digest(question))
+            log.exception("answer failed (question sha256 %s)", fingerprint(question))
             turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
         reply = turn.reply or Reply(ERROR, refused=True)
         if turn.query is not None and turn.query.corrections and turn.route == "table":
@@ -453,7 +453,7 @@ class Assistant:
         shown = (
             answer.question
             if self.log_questions
-            else f"sha256:{_digest(answer.question)} len={len(answer.question)}"
+            else f"sha256:{fingerprint(answer.question)} len={len(answer.question)}"
         )
         log.info(
             "answered %s route=%s refused=%s latency_ms=%.1f sources=%s",
@@ -465,8 +465,9 @@ class Assistant:
         )
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+def fingerprint(question: str) -> str:
+    """A short sha256 prefix that lets logs correlate repeats without holding the text."""
+    return hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def table_numeral(n: int) -> str:

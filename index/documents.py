@@ -57,23 +57,9 @@ def notice_documents(notice: Notice) -> list[Document]:
 
 def _clause_documents(clause: Clause) -> list[Document]:
     base = {"source": clause.source, "number": clause.number, "heading": clause.heading}
-    docs = [
-        Document(
-            id=clause.source,
-            page_content=clause.text,
-            metadata={"kind": "clause", **base, "text": clause.text},
-        )
-    ]
-    if len(clause.sentences) > 1:  # a one-sentence paragraph is already its own sentence
-        docs.extend(
-            Document(
-                id=f"{clause.source}:s{i}",
-                page_content=sentence,
-                metadata={"kind": "sentence", **base, "sentence": i, "text": sentence},
-            )
-            for i, sentence in enumerate(clause.sentences, start=1)
-        )
-    return docs
+    return _with_sentences(
+        clause.source, clause.text, clause.sentences, base, ("clause", "sentence"), clause.text
+    )
 
 
 def _task_documents(task: Task) -> list[Document]:
@@ -84,20 +70,29 @@ def _task_documents(task: Task) -> list[Document]:
         "units_raw": task.units_raw,
         "units": list(task.units),
     }
-    docs = [
-        Document(
-            id=task.source,
-            page_content=task.content,
-            metadata={"kind": "task", **base, "text": task.row_text},
-        )
-    ]
-    if len(task.sentences) > 1:
+    return _with_sentences(
+        task.source, task.content, task.sentences, base, ("task", "task_sentence"), task.row_text
+    )
+
+
+def _with_sentences(
+    source: str,
+    content: str,
+    sentences: tuple[str, ...],
+    base: dict[str, object],
+    kinds: tuple[str, str],
+    quote: str,
+) -> list[Document]:
+    """One document for a passage (``quote`` is what it cites) and, when it has several, one per sentence."""
+    whole, part = kinds
+    docs = [Document(id=source, page_content=content, metadata={"kind": whole, **base, "text": quote})]
+    if len(sentences) > 1:  # a one-sentence passage is already its own sentence
         docs.extend(
             Document(
-                id=f"{task.source}:s{i}",
+                id=f"{source}:s{i}",
                 page_content=sentence,
-                metadata={"kind": "task_sentence", **base, "sentence": i, "text": sentence},
+                metadata={"kind": part, **base, "sentence": i, "text": sentence},
             )
-            for i, sentence in enumerate(task.sentences, start=1)
+            for i, sentence in enumerate(sentences, start=1)
         )
     return docs

@@ -6,13 +6,13 @@ and the log gets the error without the question's text (unless ``settings.log_qu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import traceback
 from typing import Any, Protocol
 
 from assistant.answer import Answer
+from assistant.chain import fingerprint
 from corpus.records import Notice
 from index.settings import Settings
 from ui.render import escape, filter_rows, render_answer, render_question, render_task_table
@@ -40,11 +40,6 @@ class AssistantLike(Protocol):
     """What the UI needs of ``assistant.chain.Assistant``; unit tests pass a small fake."""
 
     def ask(self, question: str, conversation: Any = None) -> Answer: ...
-
-
-def fingerprint(question: str) -> str:
-    """A short sha256 prefix that lets logs correlate repeats without holding the text."""
-    return hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def respond(
