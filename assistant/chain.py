@@ -29,7 +29,7 @@ from assistant.content import Terms, best_passages, overlap
 from assistant.normalise import normalise
 from assistant.scope import MESSAGES, unstated
 from assistant.table import Reply
-from assistant.understand import Ask, Query, topic_bigrams, understand, with_context
+from assistant.understand import Ask, Query, understand, with_context
 from corpus.records import Notice
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,6 @@ class Assistant:
         self._retriever: BaseRetriever | None = None
         self._lock = threading.Lock()
         self._terms = Terms(notice)
-        self._plain = re.sub(r"\s+", "", notice.text)
         self.max_question_chars = max_question_chars
         self.log_questions = log_questions
         self.chain = self._build_chain()
@@ -279,7 +278,7 @@ class Assistant:
             if row is not None:
                 sub = replace(q, tasks=(row.number,), asks=q.asks | {Ask.UNITS})
                 return replace(t, query=sub, reply=table.answer_task_numbers(sub, notice), route="table")
-        topical = sum(g in self._plain for g in topic_bigrams(q.topic)) >= 3
+        topical = q.topic_hits >= 3  # understand() already counted the topic's bigrams the notice holds
         if not topical:
             if q.categories and not _looks_like_content(q):
                 return replace(t, reply=table.answer_categories(q, notice), route="table")
