@@ -39,3 +39,14 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "latency_ms": round(self.latency_ms, 3),
         }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A computed answer before it becomes an ``Answer``: its text, the task rows it gives and cites."""
+
+    text: str
+    tasks: tuple[int, ...] = ()
+    cite: tuple[int, ...] = ()  # task rows to quote, in order
+    refused: bool = False
+    extra: tuple[Citation, ...] = ()  # other passages (clauses, header lines), in order of relevance

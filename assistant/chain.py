@@ -24,11 +24,10 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
 from assistant import table
-from assistant.answer import Answer, Citation
+from assistant.answer import Answer, Citation, Reply
 from assistant.content import Terms, best_passages, overlap
 from assistant.normalise import normalise
 from assistant.scope import MESSAGES, unstated
-from assistant.table import Reply
 from assistant.understand import Ask, Query, understand, with_context
 from corpus.records import Notice
 

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
-from assistant.answer import Citation
+from assistant.answer import Citation, Reply
 from assistant.understand import Ask, Combine, Query
 from corpus.agencies import agency
 from corpus.records import Notice, Role, Task
 
 LEAD_NOTE = "（按任务分工表惯例，责任单位中排在首位的为牵头单位。）"
 _ROLE_WORD = {Role.LEAD: "牵头", Role.CO: "共同负责", Role.ASSIST: "配合"}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A computed answer before it becomes an ``Answer``."""
-
-    text: str
-    tasks: tuple[int, ...] = ()
-    cite: tuple[int, ...] = ()  # task rows to quote, in order
-    refused: bool = False
-    extra: tuple[Citation, ...] = ()
 
 
 def task_citation(task: Task) -> Citation:
