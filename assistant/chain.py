@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -25,22 +24,18 @@ from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
 
 from assistant import table
 from assistant.answer import Answer, Citation, Reply
-from assistant.content import Terms, best_passages, overlap
+from assistant.content import ContentAnswerer
+from assistant.header import header_reply
 from assistant.normalise import normalise
+from assistant.phrasing import ERROR, HELP, TOO_LONG, numeral, source_label
 from assistant.scope import MESSAGES, unstated
 from assistant.understand import Ask, Query, understand, with_context
 from corpus.records import Notice
 
 log = logging.getLogger(__name__)
 
-HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任务由市人社局牵头？」「第12项由谁负责？」「产教融合资金从哪来？」"
-TOO_LONG = "问题太长了（超过{limit}个字），请精简到一句话再问。"
-NOT_FOUND = "通知里没有找到这个问题的答案。本助手只回答六政办秘〔2018〕123号通知及其附件任务分工表的内容。"
-ERROR = "抱歉，暂时无法回答这个问题，请稍后再试。"
 _TASK_PRONOUN = re.compile(r"(这项|该项|这个任务|该任务|这一项|这条任务|此项)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MIN_COVERAGE = 0.3
-_MIN_OVERLAP = 0.35
 
 
 @dataclass
@@ -87,7 +82,7 @@ class Assistant:
         self._factory = retriever_factory
         self._retriever: BaseRetriever | None = None
         self._lock = threading.Lock()
-        self._terms = Terms(notice)
+        self._content_answerer = ContentAnswerer(notice, self._retrieve)
         self.max_question_chars = max_question_chars
         self.log_questions = log_questions
         self.chain = self._build_chain()
@@ -233,7 +228,7 @@ class Assistant:
         if oos is not None and oos.kind == "issue_date":
             return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
         if oos is None or oos.kind == "deadline":
-            header = self._header(q)
+            header = header_reply(q.text, self.notice, clause_asked=bool(q.clauses))
             if header is not None:
                 return replace(t, reply=header, route="header")
         if oos is not None:
@@ -293,46 +288,6 @@ class Assistant:
 
     # -- facts of the header and clauses -----------------------------------------------------------------------
 
-    def _header(self, q: Query) -> Reply | None:
-        h = self.notice.header
-        text = q.text
-        facts = [
-            (r"文号|发文字号|文件号|字号|编号是|发文号", f"本通知的文号是{h.doc_number}。", h.doc_number),
-            (r"抄送", f"本通知抄送：{h.cc}。", h.cc),
-            (
-                r"主送|发给谁|发给哪|印发给|下发给|发送给|送给谁|发往|面向哪|对象是",
-                f"本通知主送：{h.addressees}。",
-                h.addressees,
-            ),
-            (
-                r"发文单位|发文机关|发布单位|印发单位|发布机关|落款|((通知|文件|号文|本文|这个|该文).*"
-                r"(谁发|谁印发|谁下发|谁发布|谁出的|哪个单位(印)?发|哪个部门(印)?发|哪里发|哪个机关))",
-                f"本通知由{h.issuer}印发，文号{h.doc_number}。",
-                h.issuer,
-            ),
-            (
-                r"贯彻落实|依据|根据哪|根据什么|上级文件|哪个文件|哪份文件|实施意见|皖政办",
-                f"本通知是为贯彻落实{h.implements}精神而发。",
-                h.implements,
-            ),
-            (
-                r"附件(是什么|是啥|叫什么|名称|标题|题目|是哪|有哪些|有什么)|什么附件|几个附件|哪个附件",
-                f"本通知的附件是「{h.attachment_title}」，共列{len(self.notice.tasks)}项任务。",
-                h.attachment_title,
-            ),
-            (
-                r"标题|题目|全称|什么通知|哪个通知|(通知|文件|本文)\S{0,6}(名称|叫什么|名字)",
-                f"本通知的标题是《{h.title}》（{h.doc_number}）。",
-                h.title,
-            ),
-        ]
-        for pattern, answer, quote in facts:
-            if quote == h.title and (q.clauses or re.search(r"\d条|各条|每条", text)):
-                continue  # 各条的标题 asks for the clause headings, not the notice's title
-            if re.search(pattern, text):
-                return Reply(answer, extra=(Citation("header", quote),))
-        return None
-
     def _clause(self, q: Query) -> Reply | None:
         n = len(self.notice.clauses)
         purpose = (
@@ -348,10 +303,8 @@ class Assistant:
         if q.clauses:
             good = [c for c in (self.notice.clause(i) for i in q.clauses) if c is not None]
             if not good:
-                return Reply(
-                    f"通知正文共{n}条（一至{table_numeral(n)}），没有第{q.clauses[0]}条。", refused=True
-                )
-            lines = [f"第{table_numeral(c.number)}条「{c.heading}」：{c.text}" for c in good]
+                return Reply(f"通知正文共{n}条（一至{numeral(n)}），没有第{q.clauses[0]}条。", refused=True)
+            lines = [f"第{numeral(c.number)}条「{c.heading}」：{c.text}" for c in good]
             return Reply("\n".join(lines), extra=tuple(Citation(c.source, c.text) for c in good))
         if (
             re.search(
@@ -360,7 +313,7 @@ class Assistant:
             )
             and not q.about_tasks
         ):
-            heads = "；".join(f"{table_numeral(c.number)}、{c.heading}" for c in self.notice.clauses)
+            heads = "；".join(f"{numeral(c.number)}、{c.heading}" for c in self.notice.clauses)
             return Reply(
                 f"通知正文共{n}条：{heads}。另有附件「{self.notice.header.attachment_title}」。",
                 extra=tuple(Citation(c.source, c.text) for c in self.notice.clauses),
@@ -385,58 +338,21 @@ class Assistant:
             )
         related = self._related(q.text)
         if related:
-            quotes = "\n".join(f"「{p.text}」（{_source_label(p.source)}）" for p in related)
+            quotes = "\n".join(f"「{p.text}」（{source_label(p.source)}）" for p in related)
             return Reply(
                 f"{message}\n通知相关的原文是：\n{quotes}",
                 refused=True,
-                extra=tuple(Citation(p.source, p.text) for p in related),
+                extra=tuple(related),
             )
         return Reply(message, refused=True)
 
-    def _related(self, text: str) -> list[Any]:
-        terms = self._terms.salient(text)
-        if self._terms.coverage(terms) < _MIN_COVERAGE:
-            return []
-        try:
-            docs = self._retrieve(text)
-        except Exception:
-            log.warning("retrieval for a refusal's context failed", exc_info=True)
-            return []
-        picked = best_passages(terms, docs, self.notice, limit=1)
-        return [p for p in picked if overlap(terms, p.text) >= _MIN_OVERLAP]
+    def _related(self, text: str) -> list[Citation]:
+        return self._content_answerer.related(text)
 
     def _content(self, t: _Turn) -> _Turn:
         assert t.query is not None
-        text = t.query.text
-        terms = self._terms.salient(text)
-        coverage = self._terms.coverage(terms)
-        if coverage < _MIN_COVERAGE:
-            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal")
-        docs = self._retrieve(text)
-        picked = best_passages(terms, docs, self.notice)
-        if not picked or overlap(terms, picked[0].text) < _MIN_OVERLAP:
-            return replace(t, reply=Reply(NOT_FOUND, refused=True), route="refusal")
-        lines = []
-        tasks: list[int] = []
-        extra: list[Citation] = []
-        for p in picked:
-            lines.append(f"「{p.text}」（{_source_label(p.source, self.notice)}）")
-            if p.source.startswith("task-"):
-                tasks.append(p.number)
-            else:
-                extra.append(Citation(p.source, p.text))
-        if tasks:
-            units = "；".join(
-                f"第{n}项责任单位：{table.units_line(self.notice.tasks[n - 1])}" for n in dict.fromkeys(tasks)
-            )
-            lines.append(units + "。")
-        reply = Reply(
-            "通知原文：\n" + "\n".join(lines),
-            tasks=tuple(tasks),
-            cite=tuple(dict.fromkeys(tasks)),
-            extra=tuple(extra),
-        )
-        return replace(t, reply=reply, route="content")
+        reply = self._content_answerer.answer(t.query.text)
+        return replace(t, reply=reply, route="refusal" if reply.refused else "content")
 
     def _citations(self, reply: Reply) -> tuple[Citation, ...]:
         cites = [table.task_citation(self.notice.tasks[n - 1]) for n in reply.cite if self.notice.task(n)]
@@ -466,24 +382,6 @@ class Assistant:
 def fingerprint(question: str) -> str:
     """A short sha256 prefix that lets logs correlate repeats without holding the text."""
     return hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()[:12]
-
-
-def table_numeral(n: int) -> str:
-    return "一二三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
-
-
-def _source_label(source: str, notice: Notice | None = None) -> str:
-    if source.startswith("task-"):
-        n = int(source.split("-")[1])
-        category = f"，{notice.tasks[n - 1].category}" if notice and notice.task(n) else ""
-        return f"附件第{n}项{category}"
-    if source.startswith("clause-"):
-        n = int(source.split("-")[1])
-        heading = f"「{notice.clauses[n - 1].heading}」" if notice and notice.clause(n) else ""
-        return f"通知第{table_numeral(n)}条{heading}"
-    if source == "preamble":
-        return "通知开头"
-    return "通知文头"
 
 
 def _is_greeting(text: str) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.documents import Document
 
+from assistant.answer import Citation, Reply
+from assistant.phrasing import NOT_FOUND, source_label, units_line
 from corpus.parser import split_sentences
 from corpus.records import Notice
 
@@ -521,3 +525,60 @@ def best_passages(
         if p.score >= 0.92 * top.score and p.text not in top.text and top.text not in p.text:
             picked.append(p)
     return picked
+
+
+_MIN_COVERAGE = 0.3
+_MIN_OVERLAP = 0.35
+log = logging.getLogger(__name__)
+
+
+class ContentAnswerer:
+    """Answers what the notice says about a topic: the gate, retrieval, then the verbatim sentences."""
+
+    def __init__(self, notice: Notice, retrieve: Callable[[str], list[Document]]) -> None:
+        self.notice = notice
+        self._retrieve = retrieve
+        self._terms = Terms(notice)
+
+    def related(self, text: str) -> list[Citation]:
+        """The one sentence that best relates to a question being refused, or nothing."""
+        terms = self._terms.salient(text)
+        if self._terms.coverage(terms) < _MIN_COVERAGE:
+            return []
+        try:
+            docs = self._retrieve(text)
+        except Exception:
+            log.warning("retrieval for a refusal's context failed", exc_info=True)
+            return []
+        picked = best_passages(terms, docs, self.notice, limit=1)
+        return [Citation(p.source, p.text) for p in picked if overlap(terms, p.text) >= _MIN_OVERLAP]
+
+    def answer(self, text: str) -> Reply:
+        """The sentences that answer, each cited; a refusal when the notice does not talk about this."""
+        terms = self._terms.salient(text)
+        if self._terms.coverage(terms) < _MIN_COVERAGE:
+            return Reply(NOT_FOUND, refused=True)
+        docs = self._retrieve(text)
+        picked = best_passages(terms, docs, self.notice)
+        if not picked or overlap(terms, picked[0].text) < _MIN_OVERLAP:
+            return Reply(NOT_FOUND, refused=True)
+        lines = []
+        tasks: list[int] = []
+        extra: list[Citation] = []
+        for p in picked:
+            lines.append(f"「{p.text}」（{source_label(p.source, self.notice)}）")
+            if p.source.startswith("task-"):
+                tasks.append(p.number)
+            else:
+                extra.append(Citation(p.source, p.text))
+        if tasks:
+            units = "；".join(
+                f"第{n}项责任单位：{units_line(self.notice.tasks[n - 1])}" for n in dict.fromkeys(tasks)
+            )
+            lines.append(units + "。")
+        return Reply(
+            "通知原文：\n" + "\n".join(lines),
+            tasks=tuple(tasks),
+            cite=tuple(dict.fromkeys(tasks)),
+            extra=tuple(extra),
+        )
