@@ -17,6 +17,7 @@ KINDS: tuple[str, ...] = (
     "agency_assist",
     "agency_count",
     "combination",
+    "compositional",  # three or more conditions, a long rambling question, or English
     "ranking",
     "task_number",
     "category",
