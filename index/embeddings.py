@@ -1,4 +1,8 @@
-"""LangChain ``Embeddings`` over a local sentence-transformers folder, loaded lazily and offline."""
+"""LangChain ``Embeddings`` over a local sentence-transformers folder, loaded lazily and offline.
+
+Documents are always embedded by sentence-transformers (torch). Queries go through the model's verified
+ONNX export when ``notice-qa model`` has made one (:mod:`index.onnx_encoder`), so answering never imports torch.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.embeddings import Embeddings
 
@@ -15,6 +19,11 @@ from index.model import model_id, verify_model
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from index.onnx_encoder import OnnxEmbeddings
+
+QueryEncoder = Literal["auto", "onnx", "sentence-transformers"]
+QUERY_ENCODERS: tuple[str, ...] = ("auto", "onnx", "sentence-transformers")
+
 logger = logging.getLogger(__name__)
 
 # The position table of BERT-style models stops at 512 tokens; longer input would crash, not truncate.
@@ -22,17 +31,37 @@ _MAX_SEQ_LENGTH = 512
 
 
 class SentenceTransformerEmbeddings(Embeddings):
-    """Normalised sentence embeddings on the CPU; the model loads on first use, once, under a lock."""
+    """Normalised sentence embeddings on the CPU; the model loads on first use, once, under a lock.
 
-    def __init__(self, model_path: Path, *, batch_size: int = 32) -> None:
+    ``query_encoder`` picks what embeds queries: ``onnx`` (the export beside the model; an error naming
+    `notice-qa model` when there is none), ``sentence-transformers``, or ``auto`` (onnx when exported, else
+    sentence-transformers). ``query_encoder_id`` names the choice for the index manifest.
+    """
+
+    def __init__(
+        self, model_path: Path, *, batch_size: int = 32, query_encoder: QueryEncoder = "auto"
+    ) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        if query_encoder not in QUERY_ENCODERS:
+            raise ValueError(
+                f"query_encoder must be one of {', '.join(QUERY_ENCODERS)}, got {query_encoder!r}"
+            )
         verify_model(model_path)  # fail at wiring time, naming `notice-qa model`
         self.model_path = model_path
         self.batch_size = batch_size
         self.model_id = model_id(model_path)
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
+        self._queries: OnnxEmbeddings | None = None
+        if query_encoder != "sentence-transformers":
+            from index.onnx_encoder import OnnxEmbeddings, installed_encoder, onnx_dir
+
+            if query_encoder == "onnx":
+                self._queries = OnnxEmbeddings(onnx_dir(model_path), self.model_id)
+            else:
+                self._queries = installed_encoder(model_path, self.model_id)
+        self.query_encoder_id = self._queries.encoder_id if self._queries else "sentence-transformers"
 
     def _load(self) -> SentenceTransformer:
         model = self._model
@@ -73,4 +102,6 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._encode(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
+        if self._queries is not None:
+            return self._queries.embed_query(text)
         return self._encode([text])[0]

@@ -7,13 +7,15 @@ from index.settings import Settings
 
 
 def check_health(settings: Settings) -> dict[str, object]:
-    """``ok``, ``mode``, ``documents``, ``model``, ``model_id``, ``corpus_hash`` and ``problem`` (None when ok)."""
+    """``ok``, ``mode``, ``documents``, ``model``, ``model_id``, ``query_encoder``, ``corpus_hash`` and ``problem``
+    (None when ok)."""
     report: dict[str, object] = {
         "ok": False,
         "mode": "server" if settings.chroma_url else "embedded",
         "documents": 0,
         "model": str(settings.resolved_model_dir),
         "model_id": None,
+        "query_encoder": None,
         "corpus_hash": corpus_hash(),
         "problem": None,
     }
@@ -21,8 +23,11 @@ def check_health(settings: Settings) -> dict[str, object]:
         from index.embeddings import SentenceTransformerEmbeddings
         from index.store import open_index
 
-        embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+        embeddings = SentenceTransformerEmbeddings(
+            settings.resolved_model_dir, query_encoder=settings.query_encoder
+        )
         report["model_id"] = embeddings.model_id
+        report["query_encoder"] = getattr(embeddings, "query_encoder_id", None)
         store = open_index(settings, embeddings, parse_notice(), rebuild=False)
         live = store.health()
     except Exception as exc:  # a health check reports; it never raises

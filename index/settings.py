@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     # Any sentence-transformers folder; empty means <data_dir>/models/m3e-small, installed by `notice-qa model`.
     model_dir: Path | None = None
+    # What embeds questions: the ONNX export `notice-qa model` makes beside the model (no torch when serving),
+    # sentence-transformers itself, or auto (onnx when exported). Documents are always embedded by the model.
+    query_encoder: Literal["auto", "onnx", "sentence-transformers"] = "auto"
     # Empty: an embedded, persistent Chroma under <data_dir>/chroma. Set (http://127.0.0.1:8000): a `chroma run` server.
     chroma_url: str | None = None
     collection: str = "notice"

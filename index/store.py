@@ -62,10 +62,21 @@ class Manifest:
     schema: int = SCHEMA
     dimension: int = 0  # known once built
     built_at: str = ""  # ISO 8601, UTC
+    # What embeds queries: "onnx@<sha>" (the verified export) or "sentence-transformers"; "" for others.
+    query_encoder: str = ""
 
     def difference(self, other: Manifest) -> str | None:
         """The first field (other than dimension, built_at) where ``other`` differs, as a sentence."""
-        for name in ("model_id", "corpus_hash", "documents_hash", "chromadb", "documents", "schema"):
+        fields = (
+            "model_id",
+            "query_encoder",
+            "corpus_hash",
+            "documents_hash",
+            "chromadb",
+            "documents",
+            "schema",
+        )
+        for name in fields:
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine != theirs:
                 return f"{name} is {theirs!r}, expected {mine!r}"
@@ -100,11 +111,18 @@ def embeddings_id(embeddings: Embeddings) -> str:
     return f"{type(embeddings).__module__}.{type(embeddings).__qualname__}"
 
 
+def query_encoder_id(embeddings: Embeddings) -> str:
+    """The embeddings' ``query_encoder_id`` attribute (what embeds queries), else ""."""
+    value = getattr(embeddings, "query_encoder_id", None)
+    return value if isinstance(value, str) else ""
+
+
 def expected_manifest(embeddings: Embeddings, notice: Notice, documents: Sequence[Document]) -> Manifest:
     import chromadb
 
     return Manifest(
         model_id=embeddings_id(embeddings),
+        query_encoder=query_encoder_id(embeddings),
         corpus_hash=corpus_hash(notice.text),
         documents_hash=documents_hash(documents),
         chromadb=chromadb.__version__,
