@@ -1,11 +1,9 @@
-"""The retrieval chain: question + conversation → answer with citations, composed from LangChain runnables.
+"""The chain: question + conversation → answer with citations, composed from LangChain runnables.
 
-    normalise → understand (+ the previous turn) → route ─┬─ table   (exact sets from parsed rows)
-                                                          ├─ header / clause facts
-                                                          ├─ refusal (what the notice does not state)
-                                                          └─ content (hybrid retrieval → verbatim sentences)
-
-Only the content path touches the retriever, so a table question never loads the embedding model.
+    check input → normalise → understand (typed query; + the conversation) → answer by the intent's type
+        TableQuery  → engine over the parsed rows → phrasing
+        HeaderQuery → header facts      ClauseQuery → clauses      Refusal / SmallTalk → their message
+        ContentQuery → hybrid retrieval → verbatim sentences (the only path that touches the model)
 """
 
 from __future__ import annotations
@@ -20,36 +18,49 @@ from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant import table
 from assistant.answer import Answer, Citation, Reply
 from assistant.content import ContentAnswerer
+from assistant.conversation import Conversation, follow_up
+from assistant.engine import execute
 from assistant.header import header_reply
 from assistant.normalise import normalise
-from assistant.phrasing import ERROR, HELP, TOO_LONG, numeral, source_label
-from assistant.scope import MESSAGES, unstated
-from assistant.understand import Ask, Query, understand, with_context
+from assistant.phrasing import (
+    ERROR,
+    HELP,
+    NOT_FOUND,
+    TOO_LONG,
+    numeral,
+    nums,
+    render_table,
+    source_label,
+    task_citation,
+)
+from assistant.query import (
+    ClauseQuery,
+    ContentQuery,
+    HeaderQuery,
+    Intent,
+    Refusal,
+    SmallTalk,
+    TableQuery,
+)
+from assistant.scope import MESSAGES
+from assistant.understand import has_word, read
 from corpus.records import Notice
+
+__all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
 
 log = logging.getLogger(__name__)
 
-_TASK_PRONOUN = re.compile(r"(这项|该项|这个任务|该任务|这一项|这条任务|此项)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@dataclass
-class Conversation:
-    """One person's conversation: the previous turn's understanding, for follow-ups."""
-
-    previous: Query | None = None
-    previous_tasks: tuple[int, ...] = ()
-    turns: int = 0
-
-    def reset(self) -> None:
-        self.previous = None
-        self.previous_tasks = ()
-        self.turns = 0
+INJECTED = "（问题中的“通知”“调整”等说法不能改变通知原文；以下按六政办秘〔2018〕123号原文回答。）"
+SMALL_TALK = {
+    "greeting": HELP,
+    "thanks": "不客气。还想了解六政办秘〔2018〕123号通知的哪方面内容，可以接着问。",
+    "service": "抱歉，我只能回答关于六政办秘〔2018〕123号通知（深化产教融合重点工作）的问题，不能代办事务或撰写材料。",
+}
 
 
 @dataclass(frozen=True)
@@ -57,12 +68,14 @@ class _Turn:
     """What flows through the chain."""
 
     question: str
+    conversation: Conversation | None = None
     text: str = ""
-    query: Query | None = None
-    previous: Query | None = None
-    previous_tasks: tuple[int, ...] = ()
-    reply: Reply | None = None
     route: str = ""
+    intent: Intent | None = None
+    units: tuple[str, ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
+    injected: bool = False
+    reply: Reply | None = None
 
 
 class Assistant:
@@ -85,6 +98,14 @@ class Assistant:
         self._content_answerer = ContentAnswerer(notice, self._retrieve)
         self.max_question_chars = max_question_chars
         self.log_questions = log_questions
+        self._answerers: dict[type, Callable[[_Turn], Reply]] = {
+            TableQuery: self._table,
+            HeaderQuery: self._header,
+            ClauseQuery: self._clause,
+            ContentQuery: self._content,
+            Refusal: self._refusal,
+            SmallTalk: self._small_talk,
+        }
         self.chain = self._build_chain()
 
     # -- public ------------------------------------------------------------------------------------------------
@@ -95,26 +116,22 @@ class Assistant:
         question = question if isinstance(question, str) else str(question)
         # A lone surrogate (an undecodable byte from argv, a \ud800 JSON escape) cannot be encoded anywhere.
         question = _SURROGATE.sub("\ufffd", question)
-        previous = conversation.previous if conversation else None
         try:
-            turn: _Turn = self.chain.invoke(
-                _Turn(
-                    question=question,
-                    previous=previous,
-                    previous_tasks=conversation.previous_tasks if conversation else (),
-                )
-            )
+            turn: _Turn = self.chain.invoke(_Turn(question=question, conversation=conversation))
         except Exception:  # a fault of ours, not the user's: one friendly line, details to the log only
             log.exception("answer failed (question sha256 %s)", fingerprint(question))
             turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
         reply = turn.reply or Reply(ERROR, refused=True)
-        if turn.query is not None and turn.query.corrections and turn.route == "table":
-            read_as = "，".join(f"「{typed}」按「{name}」理解" for typed, name in turn.query.corrections)
+        if turn.corrections and isinstance(turn.intent, TableQuery):
+            read_as = "，".join(f"「{typed}」按「{name}」理解" for typed, name in turn.corrections)
             reply = replace(reply, text=f"（{read_as}。）\n{reply.text}")
-        if conversation is not None and turn.query is not None:
-            conversation.previous = turn.query
-            conversation.previous_tasks = reply.tasks
-            conversation.turns += 1
+        if turn.injected and not isinstance(turn.intent, SmallTalk):
+            reply = replace(reply, text=f"{INJECTED}\n{reply.text}")
+        if conversation is not None and turn.intent is not None:
+            if isinstance(turn.intent, SmallTalk) or (isinstance(turn.intent, Refusal) and not reply.tasks):
+                conversation.turns += 1  # small talk and refusals leave the subject as it was
+            else:
+                conversation.remember(turn.intent, reply.tasks, turn.units)
         answer = Answer(
             question=question,
             answer=reply.text,
@@ -123,7 +140,7 @@ class Assistant:
             citations=self._citations(reply),
             latency_ms=(time.perf_counter() - start) * 1000,
             route=turn.route,
-            units=turn.query.agencies if turn.query else (),
+            units=turn.units,
         )
         self._log(answer)
         return answer
@@ -140,6 +157,11 @@ class Assistant:
                 self._retriever = self._factory()
             return self._retriever
 
+    def warm(self) -> None:
+        """Load the embedding model and open the index now, so the first content question does not wait."""
+        if self._factory is not None:
+            self._retrieve("产教融合")
+
     def _retrieve(self, text: str) -> list[Document]:
         """Retrieve with the cached retriever; a failure drops it, so the next question reopens the index
         (a restarted Chroma server, an index rebuilt elsewhere) and ``retriever`` can name the fault."""
@@ -155,27 +177,17 @@ class Assistant:
     # -- the chain ---------------------------------------------------------------------------------------------
 
     def _build_chain(self) -> Runnable[_Turn, _Turn]:
-        def done(t: _Turn) -> bool:
-            return t.reply is not None
-
-        route = RunnableBranch(
-            (done, RunnableLambda(lambda t: t)),
-            (lambda t: t.route == "content", RunnableLambda(self._content)),
-            RunnableLambda(lambda t: t),
-        )
         return (
             RunnableLambda(self._check_input).with_config(run_name="check_input")
             | RunnableLambda(self._understand).with_config(run_name="understand")
-            | RunnableLambda(self._route).with_config(run_name="route")
-            | route.with_config(run_name="answer")
+            | RunnableLambda(self._answer).with_config(run_name="answer")
         )
 
     def _check_input(self, t: _Turn) -> _Turn:
         raw = t.question.strip()
         if len(raw) > self.max_question_chars:
-            return replace(
-                t, reply=Reply(TOO_LONG.format(limit=self.max_question_chars), refused=True), route="input"
-            )
+            reply = Reply(TOO_LONG.format(limit=self.max_question_chars), refused=True)
+            return replace(t, reply=reply, route="input")
         text = normalise(raw)
         if not re.search(r"[\w\u4e00-\u9fff]", text):
             return replace(t, reply=Reply(HELP, refused=True), route="input")
@@ -184,148 +196,87 @@ class Assistant:
     def _understand(self, t: _Turn) -> _Turn:
         if t.reply is not None:
             return t
-        own = understand(t.text, self.notice)
-        q = with_context(own, t.previous)
-        prev = t.previous
-        rows_asked = (
-            own.asks & {Ask.UNITS, Ask.LEAD, Ask.LIST_UNITS} or own.role is not None or "第几项" in own.text
+        conv = t.conversation
+        last_units = conv.last_units if conv else ()
+        route, intent, s = read(t.text, self.notice, last_units)
+        route, intent = follow_up(route, intent, s, t.text, conv)
+        units = tuple(intent.focus) if isinstance(intent, TableQuery) else tuple(s.units)
+        return replace(
+            t,
+            route=route,
+            intent=intent,
+            units=units,
+            corrections=tuple(s.corrections),
+            injected=has_word(t.text.lower(), "talk", "injection"),
         )
-        if (
-            not own.has_subject
-            and t.previous_tasks
-            and (
-                (_TASK_PRONOUN.search(q.text) and len(t.previous_tasks) == 1)
-                # 谁负责 / 第几项来着 after a content answer that quoted a row: that row.
-                or (rows_asked and prev is not None and not prev.has_subject and len(t.previous_tasks) <= 3)
-            )
-        ):
-            q = replace(q, tasks=t.previous_tasks, agencies=())
-        if q.subset and t.previous is not None:
-            q = replace(q, within=t.previous_tasks)
-            if not q.agencies and not q.categories and not q.tasks:
-                q = replace(
-                    q,
-                    agencies=t.previous.agencies,
-                    tasks=t.previous.tasks,
-                    role=q.role or t.previous.role,
-                )
-        return replace(t, query=q)
 
-    def _route(self, t: _Turn) -> _Turn:
-        if t.reply is not None or t.query is None:
+    def _answer(self, t: _Turn) -> _Turn:
+        if t.reply is not None or t.intent is None:
             return t
-        q, notice = t.query, self.notice
-        text = q.text
+        reply = self._answerers[type(t.intent)](t)
+        route = "refusal" if reply.refused and t.route not in ("input", "error") else _route_name(t.intent)
+        return replace(t, reply=reply, route=route)
 
-        if _is_greeting(text) and not q.has_subject:
-            return replace(t, reply=Reply(HELP, refused=True), route="help")
-        if q.tasks:
-            oos = unstated(text)
-            if oos and oos.kind != "issue_date":
-                return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
-            return replace(t, reply=table.answer_task_numbers(q, notice), route="table")
-        oos = unstated(text)
-        if oos is not None and oos.kind == "issue_date":
-            return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
-        if oos is None or oos.kind == "deadline":
-            header = header_reply(q.text, self.notice, clause_asked=bool(q.clauses))
-            if header is not None:
-                return replace(t, reply=header, route="header")
-        if oos is not None:
-            return replace(t, reply=self._unstated_reply(oos.kind, q), route="refusal")
-        if q.agencies and q.alone:
-            return replace(t, reply=table.answer_alone(q, notice), route="table")
-        if q.unit_count is not None and not q.agencies and q.about_tasks:
-            return replace(t, reply=table.answer_tasks_by_unit_count(q, notice), route="table")
-        if len(q.agencies) > 1 and re.search(r"(谁|哪个|哪家|哪一个).{0,8}(多|少)|比.{0,6}(多|少)", text):
-            return replace(t, reply=table.answer_comparison(q, notice), route="table")
-        about_rows = q.about_tasks or q.role or q.pronoun or q.subset or _asks_tasks(text)
-        table_asks = q.asks & {
-            Ask.UNITS,
-            Ask.COUNT,
-            Ask.LIST_UNITS,
-            Ask.MOST,
-            Ask.LEAST,
-            Ask.NEGATE,
-            Ask.LEAD,
-        }
-        if q.agencies and not about_rows and not table_asks and q.topic_hits >= 3:
-            return replace(t, route="content")
-        if q.agencies and (about_rows or q.asks):
-            return replace(t, reply=table.answer_agencies(q, notice), route="table")
-        if q.unknown_agencies and not q.agencies and not q.categories:
-            return replace(t, reply=table.answer_unknown_agency(q, notice), route="table")
-        if q.counties and not q.agencies:
-            return replace(t, reply=table.answer_counties(q, notice), route="table")
-        if q.agencies and not _looks_like_content(q):
-            return replace(t, reply=table.answer_agencies(q, notice), route="table")
-        clause = self._clause(q)
-        if clause is not None:
-            return replace(t, reply=clause, route="clause")
-        ranks = Ask.MOST in q.asks or Ask.LEAST in q.asks
-        if ranks and (q.about_tasks or q.about_units or q.role or re.search(r"单位|部门|类|方面", text)):
-            return replace(t, reply=table.answer_ranking(q, notice), route="table")
-        if q.exactly is not None and (Ask.LIST_UNITS in q.asks or Ask.UNITS in q.asks):
-            return replace(t, reply=table.answer_units_with_count(q, notice), route="table")
-        if q.asks & {Ask.UNITS, Ask.LIST_UNITS, Ask.LEAD} or q.role is not None:
-            row = table.match_task(q, notice)
-            if row is not None:
-                sub = replace(q, tasks=(row.number,), asks=q.asks | {Ask.UNITS})
-                return replace(t, query=sub, reply=table.answer_task_numbers(sub, notice), route="table")
-        topical = q.topic_hits >= 3  # understand() already counted the topic's bigrams the notice holds
-        if not topical:
-            if q.categories and not _looks_like_content(q):
-                return replace(t, reply=table.answer_categories(q, notice), route="table")
-            if Ask.LIST_CATEGORIES in q.asks and (q.about_tasks or "类" in text or "方面" in text):
-                return replace(t, reply=table.answer_category_list(notice), route="table")
-            if Ask.LIST_UNITS in q.asks and not _looks_like_content(q):
-                return replace(t, reply=table.answer_units_list(q, notice), route="table")
-            if Ask.COUNT in q.asks and q.about_tasks and not _looks_like_content(q):
-                return replace(t, reply=table.answer_total(notice), route="table")
-        elif q.categories and not _looks_like_content(q) and (q.about_tasks or Ask.COUNT in q.asks):
-            return replace(t, reply=table.answer_categories(q, notice), route="table")
-        return replace(t, route="content")
+    # -- one answerer per kind of intent --------------------------------------------------------------------------
 
-    # -- facts of the header and clauses -----------------------------------------------------------------------
+    def _table(self, t: _Turn) -> Reply:
+        assert isinstance(t.intent, TableQuery)
+        reply = render_table(execute(t.intent, self.notice), self.notice)
+        s_counties = [c for c in _counties(t.text)]
+        if s_counties:
+            note = f"通知没有按县区分别列任务；{'、'.join(s_counties)}属于「各县区政府（管委）」，以下是各县区政府（管委）的任务。\n"
+            reply = replace(reply, text=note + reply.text)
+        bad = [n for n in _asked_numbers(t.intent) if self.notice.task(n) is None]
+        if bad:
+            total = len(self.notice.tasks)
+            missing = f"附件共列{total}项任务（第1至{total}项），没有{nums(bad)}。"
+            if not reply.tasks:
+                return Reply(missing, refused=True)
+            reply = replace(reply, text=f"{reply.text}\n{missing}")
+        return reply
 
-    def _clause(self, q: Query) -> Reply | None:
-        n = len(self.notice.clauses)
-        purpose = (
-            re.search(
-                r"((?<!项)目的|为什么|为何|为啥|干嘛要|图什么|想达到|意义|宗旨|出发点|背景|初衷)", q.text
-            )
-            and not q.agencies
-            and not q.tasks
-        )
-        if (q.preamble or (purpose and q.topic_hits <= 3)) and not q.clauses:
-            p = self.notice.preamble
+    def _header(self, t: _Turn) -> Reply:
+        return header_reply(t.text, self.notice) or self._content(t)
+
+    def _clause(self, t: _Turn) -> Reply:
+        assert isinstance(t.intent, ClauseQuery)
+        q, notice = t.intent, self.notice
+        n = len(notice.clauses)
+        if q.preamble:
+            p = notice.preamble
             return Reply(f"通知开头一段：{p.text}", extra=(Citation(p.source, p.text),))
-        if q.clauses:
-            good = [c for c in (self.notice.clause(i) for i in q.clauses) if c is not None]
+        if q.numbers:
+            good = [c for c in (notice.clause(i) for i in q.numbers) if c is not None]
             if not good:
-                return Reply(f"通知正文共{n}条（一至{numeral(n)}），没有第{q.clauses[0]}条。", refused=True)
+                return Reply(f"通知正文共{n}条（一至{numeral(n)}），没有第{q.numbers[0]}条。", refused=True)
             lines = [f"第{numeral(c.number)}条「{c.heading}」：{c.text}" for c in good]
             return Reply("\n".join(lines), extra=tuple(Citation(c.source, c.text) for c in good))
-        if (
-            re.search(
-                r"(几条|几部分|几点|哪几条|哪几部分|几个部分|几个方面的要求|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)",
-                q.text,
-            )
-            and not q.about_tasks
-        ):
-            heads = "；".join(f"{numeral(c.number)}、{c.heading}" for c in self.notice.clauses)
+        heads = "；".join(f"{numeral(c.number)}、{c.heading}" for c in notice.clauses)
+        return Reply(
+            f"通知正文共{n}条：{heads}。另有附件「{notice.header.attachment_title}」。",
+            extra=tuple(Citation(c.source, c.text) for c in notice.clauses),
+        )
+
+    def _content(self, t: _Turn) -> Reply:
+        return self._content_answerer.answer(t.text)
+
+    def _small_talk(self, t: _Turn) -> Reply:
+        assert isinstance(t.intent, SmallTalk)
+        return Reply(SMALL_TALK.get(t.intent.kind, HELP), refused=t.intent.kind != "thanks")
+
+    def _refusal(self, t: _Turn) -> Reply:
+        assert isinstance(t.intent, Refusal)
+        q = t.intent
+        if q.kind == "unknown_unit":
+            names = "、".join(q.unknown_units)
+            listed = "、".join(self.notice.units)
             return Reply(
-                f"通知正文共{n}条：{heads}。另有附件「{self.notice.header.attachment_title}」。",
-                extra=tuple(Citation(c.source, c.text) for c in self.notice.clauses),
+                f"{names}不在本通知附件的责任单位中，通知没有给它分配任务。\n表中的责任单位有：{listed}。",
+                refused=True,
             )
-        return None
-
-    # -- refusals and content ----------------------------------------------------------------------------------
-
-    def _unstated_reply(self, kind: str, q: Query) -> Reply:
-        message = MESSAGES[kind]
-        if kind in ("place", "contact", "issue_date", "person"):
-            cites = (Citation("header", self.notice.header.doc_number),) if kind == "issue_date" else ()
+        message = MESSAGES.get(q.kind, NOT_FOUND)
+        if q.kind in ("place", "contact", "issue_date", "person"):
+            cites = (Citation("header", self.notice.header.doc_number),) if q.kind == "issue_date" else ()
             return Reply(message, refused=True, extra=cites)
         if q.tasks:
             good = [n for n in q.tasks if self.notice.task(n)]
@@ -336,26 +287,16 @@ class Assistant:
                 tasks=tuple(good),
                 cite=tuple(good),
             )
-        related = self._related(q.text)
+        related = self._content_answerer.related(t.text)
         if related:
-            quotes = "\n".join(f"「{p.text}」（{source_label(p.source)}）" for p in related)
-            return Reply(
-                f"{message}\n通知相关的原文是：\n{quotes}",
-                refused=True,
-                extra=tuple(related),
-            )
+            quotes = "\n".join(f"「{p.text}」（{source_label(p.source, self.notice)}）" for p in related)
+            return Reply(f"{message}\n通知相关的原文是：\n{quotes}", refused=True, extra=tuple(related))
         return Reply(message, refused=True)
 
-    def _related(self, text: str) -> list[Citation]:
-        return self._content_answerer.related(text)
-
-    def _content(self, t: _Turn) -> _Turn:
-        assert t.query is not None
-        reply = self._content_answerer.answer(t.query.text)
-        return replace(t, reply=reply, route="refusal" if reply.refused else "content")
+    # -- citations and the log ----------------------------------------------------------------------------------
 
     def _citations(self, reply: Reply) -> tuple[Citation, ...]:
-        cites = [table.task_citation(self.notice.tasks[n - 1]) for n in reply.cite if self.notice.task(n)]
+        cites = [task_citation(self.notice.tasks[n - 1]) for n in reply.cite if self.notice.task(n)]
         out: list[Citation] = []
         # Content citations keep their order of relevance; task rows follow the order the answer gives.
         for c in [*reply.extra, *cites] if reply.extra and not reply.cite else [*cites, *reply.extra]:
@@ -379,34 +320,37 @@ class Assistant:
         )
 
 
+def _route_name(intent: Intent) -> str:
+    return {
+        TableQuery: "table",
+        HeaderQuery: "header",
+        ClauseQuery: "clause",
+        ContentQuery: "content",
+        Refusal: "refusal",
+        SmallTalk: "help",
+    }[type(intent)]
+
+
+def _asked_numbers(q: TableQuery) -> list[int]:
+    from assistant.query import NumberIn, walk
+
+    out: list[int] = []
+    for c in walk(q.where):
+        if isinstance(c, NumberIn) and not c.previous:
+            out.extend(n for n in sorted(c.numbers) if n not in out)
+    return out
+
+
+def _counties(text: str) -> list[str]:
+    from corpus.lexicon import load_lexicon
+
+    found = []
+    for county, shorts in load_lexicon().counties.items():
+        if any(k in text for k in (county, *shorts)):
+            found.append(county)
+    return found
+
+
 def fingerprint(question: str) -> str:
     """A short sha256 prefix that lets logs correlate repeats without holding the text."""
     return hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()[:12]
-
-
-def _is_greeting(text: str) -> bool:
-    return bool(
-        re.fullmatch(
-            r"(你好|您好|hi|hello|在吗|在不在|谢谢|多谢|再见|你是谁|你能做什么|怎么用|帮助|help)[啊呀吗呢!?。.]*",
-            text,
-            re.I,
-        )
-    )
-
-
-def _asks_tasks(text: str) -> bool:
-    return bool(
-        re.search(
-            r"(任务|工作|事|负责|参与|涉及|承担|牵头|配合|分工|职责|有哪些|管哪|干啥|做啥|几项|多少项)", text
-        )
-    )
-
-
-def _looks_like_content(q: Query) -> bool:
-    """A question about what the notice says, not about who does which row (怎么 / 如何 / 为什么 …)."""
-    return bool(
-        re.search(
-            r"(怎么|如何|为什么|为何|意义|目的|措施|方式|途径|办法|什么是|是指|含义|意思|从哪|哪里来|哪来)",
-            q.text,
-        )
-    )

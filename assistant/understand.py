@@ -1,492 +1,797 @@
-"""Read a normalised question into a structured Query: agencies, roles, task numbers, categories, asks.
+"""Read a normalised question into a typed query (``assistant.query``); the only place a question is read.
 
-Pure functions over the parsed notice: no retrieval, no model. The router decides from a Query which
-path answers, so table questions never touch the embedding model.
+The question is scanned once into tokens — entities from the lexicon (units, categories, task numbers,
+counties, quoted text) and general words from ``corpus/data/words.toml`` (roles, negation, connectives,
+question words). The table grammar composes: the tokens are split into parts at connectives; in each part
+a role word gives the units before it their role and a negation flips the condition; a role word with no
+unit of its own continues the previous part's units (「参与但不是牵头」). The question words pick the
+projection and the aggregate. Which kind of question it is comes from one ordered table, ``ROUTES``.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 
+from assistant.query import (
+    Aggregate,
+    Alone,
+    CategoryIs,
+    CellText,
+    ClauseQuery,
+    Cond,
+    ContentQuery,
+    Everything,
+    HasRole,
+    HeaderQuery,
+    Intent,
+    Not,
+    NumberIn,
+    Or,
+    Projection,
+    Refusal,
+    SmallTalk,
+    TableQuery,
+    UnitCount,
+    UnitIs,
+    conj,
+)
+from assistant.scope import unstated
 from corpus.agencies import AGENCIES, alias_table
+from corpus.lexicon import load_lexicon
 from corpus.records import Notice, Role
 
-
-class Ask(str, Enum):
-    """What the question wants to know."""
-
-    UNITS = "units"  # 由谁负责 / 责任单位
-    LEAD = "lead"  # 牵头单位是谁
-    CONTENT = "content"  # 内容是什么
-    CATEGORY = "category"  # 属于哪类
-    COUNT = "count"  # 几项 / 多少
-    MOST = "most"  # 最多
-    LEAST = "least"  # 最少
-    LIST_UNITS = "list_units"  # 有哪些单位
-    LIST_CATEGORIES = "list_categories"  # 分哪几类
-    NEGATE = "negate"  # 没有参与哪些
+# --- the general words -------------------------------------------------------------------------------------
 
 
-class Combine(str, Enum):
-    ALL = "all"  # 同时 / 共同 / 都: the intersection
-    ANY = "any"  # 或: the union
-    EACH = "each"  # 分别 / 各自: one list per agency
+@cache
+def words() -> dict[str, dict[str, tuple[str, ...]]]:
+    """corpus/data/words.toml: each class → its alternatives, longest first."""
+    raw = tomllib.loads(resources.files("corpus").joinpath("data", "words.toml").read_text(encoding="utf-8"))
+    return {
+        section: {k: tuple(sorted(v, key=len, reverse=True)) for k, v in entries.items()}
+        for section, entries in raw.items()
+    }
+
+
+def _alternation(items: tuple[str, ...]) -> str:
+    return "|".join(re.escape(i) for i in items)
+
+
+def has_word(text: str, section: str, key: str) -> bool:
+    return any(w in text for w in words()[section][key])
+
+
+_ROLE_OF = {"lead": Role.LEAD, "assist": Role.ASSIST, "co": Role.CO, "any": None}
+
+
+# --- tokens ----------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Query:
-    """What one question says, after normalisation. Empty fields mean "not said"."""
-
-    text: str
-    agencies: tuple[str, ...] = ()
-    unknown_agencies: tuple[str, ...] = ()
-    counties: tuple[str, ...] = ()
-    role: Role | None = None
-    tasks: tuple[int, ...] = ()
-    clauses: tuple[int, ...] = ()
-    categories: tuple[str, ...] = ()
-    asks: frozenset[Ask] = field(default_factory=frozenset)
-    combine: Combine = Combine.ALL
-    about_tasks: bool = False  # 任务 / 工作 / 事 mentioned: the question is about table rows
-    about_units: bool = False  # 单位 / 部门 mentioned as the thing asked for
-    pronoun: bool = False  # 它 / 该 / 这项 / 其: leans on the previous turn
-    elliptical: bool = False  # 那…呢 / …呢: repeats the previous question with a new subject
-    subset: bool = False  # 其中: filter the previous answer
-    any_role: bool = False  # 负责 / 参与 / 涉及 said without 牵头 or 配合: every role
-    excluded: tuple[str, ...] = ()  # 除了市教育局: agencies left out of a ranking
-    within: tuple[int, ...] = ()  # 其中…: only these tasks (the previous answer's)
-    adds: bool = False  # 再加上X: X joins the previous agencies
-    exactly: int | None = None  # 只负责了1项: units with exactly this many tasks
-    preamble: bool = False  # 通知开头那段
-    alone: bool = False  # 单独负责: no other unit shares the task
-    corrections: tuple[tuple[str, str], ...] = ()  # (what was typed, the agency it was read as)
-    unit_count: int | None = None  # 只有1个责任单位的任务
-    topic: str = ""  # what is left once agencies, categories and question words are taken out
-    topic_hits: int = 0  # how many of the topic's bigrams the notice holds: a question of its own
-
-    @property
-    def has_subject(self) -> bool:
-        return bool(
-            self.agencies
-            or self.unknown_agencies
-            or self.counties
-            or self.tasks
-            or self.clauses
-            or self.categories
-        )
+class Token:
+    kind: str  # unit, category, numbers, county, text, role, neg, split, or, each, except, except_end,
+    #            pronoun_unit, previous_rows, one_row, q:<class>, unknown_unit
+    value: object = None
+    start: int = 0
+    end: int = 0
 
 
-# --- vocabulary -------------------------------------------------------------------------------------------
+@dataclass
+class Scan:
+    """What one question names, in order, and the tokens the grammar reads."""
 
-_LEAD_WORDS = (
-    "牵头", "主责", "主要负责", "主办", "带头", "领头", "挂帅", "主抓", "主管", "第一责任", "打头", "为首", "领衔",
-    "排在首位", "排第一", "排在第一", "第一位", "排头",
-)  # fmt: skip
-_ASSIST_WORDS = ("配合", "协助", "协办", "辅助", "协同")
-_ROLE_CO_WORDS = ("共同负责",)
-_UNITS_ASK = re.compile(
-    r"(由谁|谁来|谁负责|谁牵头|谁主抓|谁管|归谁|哪个单位|哪些单位|哪个部门|哪些部门|哪家|责任单位|负责单位|"
-    r"牵头单位|牵头部门|配合单位|配合部门|承办|谁做|谁干|谁抓|谁落实|哪几个单位|哪几个部门|几个单位|几个部门|"
-    r"多少个单位|多少个部门|多少单位|多少部门|谁主办|责任部门|主体是谁|是谁)"
-)
-_COUNT_ASK = re.compile(
-    r"(几项|几个|几条|几类|多少项|多少个|多少条|多少类|数量|总数|几件|多少件|几大类|多少)"
-)
-_MOST = re.compile(r"(最多|最大|最广|最重|排名第一|第一多|最繁重|最忙)")
-_LEAST = re.compile(r"(最少|最小|最轻)")
-_CATEGORY_ASK = re.compile(
-    r"(属于哪|哪一类|哪类|什么类|哪个类|哪个方面|哪方面|什么方面|类别|分类|归类|哪个板块)"
-)
-_LIST_CATEGORIES = re.compile(
-    r"(几类|哪几类|哪些类|几个方面|哪几个方面|哪些方面|几大类|哪些类别|几个类别|分类|工作任务有哪些类)"
-)
-_CONTENT_ASK = re.compile(
-    r"(内容|是什么|讲什么|讲的什么|说什么|说的什么|干什么|做什么|具体|要求|包括|是啥|讲了啥|说了啥|啥内容|什么事|哪些事)"
-)
-_NEGATE = re.compile(
-    r"(没有参与|没参与|未参与|不参与|没有负责|没负责|不负责|未负责|不涉及|没有涉及|没涉及|未涉及|不包括|没有包括)"
-)
-_EACH = re.compile(r"(分别|各自|各负责|各有)")
-_ALL = re.compile(r"(同时|共同|一起|都|均|联合|共同参与|一同|和.+都)")
-_ANY = re.compile(r"(或者|或是|或|还是)")
-_TASK_WORDS = re.compile(r"(任务|工作|事项|事情|哪些事|什么事|的事|哪几项|哪些项|项目|分工|职责|活)")
-_UNIT_WORDS = re.compile(r"(单位|部门|机构|机关)")
-_PRONOUN = re.compile(
-    r"(它|该项|该任务|这项|这个任务|这条|该条|这一项|上述|上面|刚才|前面|其责任|其牵头|这个单位|该单位|这个部门|该部门|他们|它们)"
-)
-_ANY_ROLE = re.compile(r"(负责|参与|涉及|承担|有哪些任务|有什么任务|管哪|全部任务|所有任务)")
-_SUBSET = re.compile(r"^(其中|这些.{0,3}(中|里|里面|当中|之中)|这里面|里面|当中|上面这些|以上)")
-_ELLIPTICAL_END = re.compile(r"(呢|呐|咧)[?？。!]*$")
-_ELLIPTICAL_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成)")
+    tokens: list[Token] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    unknown_units: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    counties: list[str] = field(default_factory=list)
+    clauses: list[int] = field(default_factory=list)
+    corrections: list[tuple[str, str]] = field(default_factory=list)
 
+    def has(self, kind: str) -> bool:
+        return any(t.kind == kind for t in self.tokens)
+
+
+# Task numbers: 第12项, 12号, 序号12, 任务12, 第1到第10项, 前五项, 最后三项.
+_RANGE = re.compile(r"第?(\d{1,2})项?(?:到|至|-|~|—|－|～)第?(\d{1,2})(?:项|号|条)")
+_FIRST_N = re.compile(r"(前|后|最后|末尾|倒数)(\d{1,2})(?:项|个任务|条)")
 _TASK_NUMBER = re.compile(
     r"(?:第|序号|编号|No\.?|no\.?|#)\s*(\d{1,4})\s*(?:项|号)"
     r"|(?:序号|编号|No\.?|no\.?|#)\s*(\d{1,4})"
-    r"|任务\s*(\d{1,4})(?![项类条])"
+    r"|任务\s*(\d{1,4})(?![项类条个])"
     r"|(?<![\d〕])(\d{1,4})\s*号(?!文)"
     r"|第(\d{1,4})(?:条|个)(?=任务|工作)"
+    r"|^(\d{1,2})项(?!任务)"
 )
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]*〔\d{4}〕\d+号")
-_TASK_CONTEXT = re.compile(r"任务|项|序号|编号|号")
 _CLAUSE_NUMBER = re.compile(r"第(\d{1,3})(?:条|点|款|部分|段)")
 _CATEGORY_NUMBER = re.compile(r"第(\d)(?:类|大类|个方面|个类别)")
-
-_COUNTIES = (
-    "金安区",
-    "裕安区",
-    "叶集区",
-    "霍邱县",
-    "舒城县",
-    "金寨县",
-    "霍山县",
-    "金安",
-    "裕安",
-    "叶集",
-    "霍邱",
-    "舒城",
-    "金寨",
-    "霍山",
+_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,30})[”\"」』’']")
+_ROW_CONTEXT = re.compile(r"任务|附件|分工表|表里|表中|项")
+_UNIT_COUNT = re.compile(
+    r"(只有|仅有|只|仅|有|列了|列有|超过|多于|至少|不少于|不到|少于)?(\d{1,2})个(?:或)?(以上|以下|及以上|及以下)?(?:责任)?(?:单位|部门)"
 )
-_COUNTY_NAMES = {
-    "金安": "金安区",
-    "裕安": "裕安区",
-    "叶集": "叶集区",
-    "霍邱": "霍邱县",
-    "舒城": "舒城县",
-    "金寨": "金寨县",
-    "霍山": "霍山县",
-}
 
 # An agency-like name the table does not hold: 市民政局, 省教育厅, 市卫健委 …
 _AGENCY_LIKE = re.compile(
     r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院))"
 )
-_NOT_NAME_ENDINGS = {
-    "委托",
-    "委派",
-    "委屈",
-    "办法",
-    "办理",
-    "办学",
-    "办的",
-    "局面",
-    "局势",
-    "局限",
-    "院所",
-    "院校",
-}
-# Names that stand for several units of the table at once.
-_GROUPS = {
-    "税务局": ("市国税局", "市地税局"),
-    "税务部门": ("市国税局", "市地税局"),
-}
+_NOT_NAME_ENDINGS = {"委托", "委派", "委屈", "办法", "办理", "办学", "办的", "局面", "局势", "局限", "院所", "院校"}
 _AGENCY_NOISE_PREFIX = re.compile(
     r"^(?:请问|问一下|那么|那|由|和|与|跟|及|是|让|被|归|给|对|向|在|的|哪些任务|哪些|什么|哪个)+"
 )
-# Words ending like agencies that are not agencies in a question.
-_NOT_AGENCIES = (
-    "管委",
-    "开发区",
-    "示范园区",
-    "办公室",
-    "办",
-    "委",
-    "局",
-    "中心",
-    "协会",
-    "联合会",
-    "集团",
-    "公司",
-)
+_NOT_AGENCIES = {"管委", "开发区", "示范园区", "办公室", "办", "委", "局", "中心", "协会", "联合会", "集团", "公司"}
 
 
+@cache
 def _alias_keys() -> list[tuple[str, str]]:
     keys = {unicodedata.normalize("NFKC", alias): a.name for alias, a in alias_table().items()}
+    for a in AGENCIES:
+        for e in a.english:
+            keys.setdefault(e, a.name)
     return sorted(keys.items(), key=lambda kv: -len(kv[0]))
 
 
-_ALIASES = _alias_keys()
-_AGENCY_ORDER = {a.name: i for i, a in enumerate(AGENCIES)}
+@cache
+def _pinyin_index() -> dict[tuple[str, ...], list[str]]:
+    """Toneless syllables of every alias of two or more characters → the aliases (for homophone typos)."""
+    from pypinyin import lazy_pinyin  # only when a question holds a name the table does not
+
+    index: dict[tuple[str, ...], list[str]] = {}
+    for alias, _ in _alias_keys():
+        if len(alias) >= 2 and all("\u4e00" <= c <= "\u9fff" for c in alias):
+            index.setdefault(tuple(lazy_pinyin(alias)), []).append(alias)
+    return index
 
 
-def _find_agencies(text: str) -> tuple[list[str], str]:
-    """Agencies named in text, in order of mention, and the text with those names blanked out."""
-    found: list[tuple[int, str]] = []
-    masked = list(text)
-    for group, members in _GROUPS.items():
-        for prefix in ("六安市", "市", ""):
-            if (i := text.find(prefix + group)) != -1 and "\0" not in masked[i : i + len(prefix + group)]:
-                found.extend((i, name) for name in members)
-                for j in range(i, i + len(prefix + group)):
-                    masked[j] = "\0"
-    for alias, name in _ALIASES:
-        start = 0
-        while (i := text.find(alias, start)) != -1:
-            start = i + 1
-            if any(c == "\0" for c in masked[i : i + len(alias)]):
-                continue
-            # 人社 must not match inside 人社局's longer forms already taken; 工会 not inside 总工会 (taken first).
-            found.append((i, name))
-            for j in range(i, i + len(alias)):
-                masked[j] = "\0"
-    names: list[str] = []
-    for _, name in sorted(found):
-        if name not in names:
-            names.append(name)
-    return names, "".join(masked)
+def _sounds_like(window: str, notice_text: str) -> str | None:
+    """An alias that sounds like ``window`` (经信为 → 经信委, 总公会 → 总工会, 编半 → 编办) and shares a
+    character with it; a window the notice itself holds is a real word, not a typo."""
+    from pypinyin import lazy_pinyin
+
+    if window in notice_text:
+        return None
+    for alias in _pinyin_index().get(tuple(lazy_pinyin(window)), []):
+        same = sum(a == b for a, b in zip(alias, window, strict=True))
+        if alias != window and same >= max(1, len(alias) - 1) - (1 if len(alias) >= 4 else 0):
+            return alias
+    return None
 
 
-def _find_unknown_agencies(masked: str, notice_text: str) -> list[str]:
-    out: list[str] = []
-    for chunk in re.split(r"[\0,，、。?？!！;；:：\s和与及跟或]+", masked):
-        for m in _AGENCY_LIKE.finditer(chunk):
-            name = _AGENCY_NOISE_PREFIX.sub("", m.group(1))
-            after = chunk[m.end() : m.end() + 1]
-            if name[-1] + after in _NOT_NAME_ENDINGS:
-                continue  # 企业委托 / 评审办法: the suffix starts another word
-            if re.search(r"[哪什么要是的了吗呢有在把将对为让那这个几]", name) or len(name) > 10:
-                continue  # 业要参加哪个职教集团 is a clause of the question, not a name
-            if len(name) < 3 or name in _NOT_AGENCIES or name in notice_text:
-                continue
-            if name.endswith("办") and not name.startswith(("市", "省", "县", "区", "六安", "安徽")):
-                continue  # 企业办职业教育: a verb, not an office
-            # 产教融合示范城市 / 教育质量 etc. never match: they do not end in an agency word.
-            if name not in out:
-                out.append(name)
-    return out
-
-
-_PINYIN: dict[tuple[str, ...], str] = {}
-
-
-def _sounds_like(name: str) -> str | None:
-    """A homophone typo of an alias (人设局 → 市人社局, 发该委 → 市发改委): same syllables, same length."""
-    from pypinyin import lazy_pinyin  # only when a name is not in the table
-
-    if not _PINYIN:
-        for alias, agency_name in _ALIASES:
-            if len(alias) >= 3:
-                _PINYIN.setdefault(tuple(lazy_pinyin(alias)), agency_name)
-    return _PINYIN.get(tuple(lazy_pinyin(name)))
-
-
-def _near_alias(name: str) -> str | None:
-    """A misspelt alias → its agency: a homophone (人设局), or a long near-spelling (人力资源社保局).
-
-    Short names never guess by spelling: 市民政局 is not 市财政局.
-    """
+def _near_spelling(name: str) -> str | None:
+    """A long near-spelling of an alias (人力资源社保局); short names never guess: 市民政局 is not 市财政局."""
     import difflib
 
-    if (heard := _sounds_like(name)) is not None:
-        return heard
     if len(name) < 5:
         return None
     best, score = None, 0.0
-    for alias, agency_name in _ALIASES:
+    for alias, _ in _alias_keys():
         if len(alias) < 4:
             continue
         r = difflib.SequenceMatcher(None, name, alias).ratio()
         if r > score:
-            best, score = agency_name, r
+            best, score = alias, r
     return best if score >= 0.8 else None
 
 
-def _find_categories(text: str, notice: Notice) -> list[str]:
-    """Categories named in full or by a distinctive part (人才培养, 企业主体, 支持保障 …)."""
-    found: list[str] = []
-    for cat in notice.categories:
-        if cat in text:
-            found.append(cat)
-            continue
-        for key in _category_keys(cat):
-            if key in text:
-                found.append(cat)
-                break
-    return found
+def scan(text: str, notice: Notice) -> Scan:
+    """Find every entity and general word of a normalised question, in order."""
+    s = Scan()
+    lowered = text.lower()
+    taken = [False] * len(text)
+    spans: list[Token] = []
+    aliases = dict(_alias_keys())
 
+    def take(start: int, end: int, kind: str, value: object) -> None:
+        for j in range(start, end):
+            taken[j] = True
+        spans.append(Token(kind, value, start, end))
 
-def _category_keys(category: str) -> tuple[str, ...]:
-    keys = {
-        "构建教育和产业深度融合发展格局": ("深度融合发展格局", "融合发展格局", "发展格局", "深度融合"),
-        "发挥企业重要主体作用": (
-            "企业重要主体",
-            "企业主体作用",
-            "企业主体",
-            "主体作用",
-            "企业作用",
-            "发挥企业",
-        ),
-        "加强产教融合人才培养": ("人才培养",),
-        "促进产教供需双向对接": ("供需双向对接", "双向对接", "供需对接", "产教供需", "供需"),
-        "强化产教融合支持保障": ("支持保障", "保障措施", "保障类"),
-    }
-    return keys.get(category, ())
+    def free(start: int, end: int) -> bool:
+        return not any(taken[start:end])
 
-
-def understand(text: str, notice: Notice) -> Query:
-    """Read a normalised question."""
-    agencies, masked = _find_agencies(text)
-    unknown = []
-    corrections: list[tuple[str, str]] = []
-    for name in _find_unknown_agencies(masked, notice.text):
-        near = _near_alias(name)
-        if near is None:
-            unknown.append(name)
-        elif near not in agencies:
-            agencies.append(near)
-            corrections.append((name, near))
-    counties = [_COUNTY_NAMES.get(c, c) for c in _COUNTIES if c in text]
-    counties = list(dict.fromkeys(counties))
-
-    numbered = _DOC_NUMBER.sub("", text)  # 皖政办〔2018〕4号 names a document, not task 4
-    tasks: list[int] = []
-    for r in re.finditer(r"第?(\d{1,2})项?(?:到|至|-|~|—|－)第?(\d{1,2})项", numbered):
-        lo, hi = int(r.group(1)), int(r.group(2))
-        if 0 < lo < hi <= lo + 30:
-            tasks.extend(n for n in range(lo, hi + 1) if n not in tasks)
-    if lead_num := re.match(r"^(\d{1,2})项(?!任务)", numbered):  # 23项内容是啥: a row named by its number
-        tasks.append(int(lead_num.group(1)))
-    for m in _TASK_NUMBER.finditer(numbered):
-        num = int(next(g for g in m.groups() if g))
-        if num not in tasks:
-            tasks.append(num)
-    # 第3条 of a task table (第3条任务, 附件第3条) is a row; otherwise 第N条 / 第N点 is a clause of the notice.
-    row_context = re.search(r"任务|附件|分工表|表里|表中", numbered)
-    clauses = []
-    for m in _CLAUSE_NUMBER.finditer(numbered):
+    # Quoted text first: a quoted category or unit is that entity; other quoted text is literal cell text.
+    for m in _QUOTED.finditer(text):
+        inner = m.group(1)
+        if inner in notice.categories:
+            take(m.start(), m.end(), "category", inner)
+        elif inner in aliases:
+            take(m.start(), m.end(), "unit", aliases[inner])
+        elif any(inner in t.content or inner in t.units_raw for t in notice.tasks) and len(inner) <= 6:
+            take(m.start(), m.end(), "text", inner)
+    # Task numbers (a document number like 皖政办〔2018〕4号 is not task 4).
+    masked_doc = _DOC_NUMBER.sub(lambda m: "\0" * len(m.group(0)), text)
+    total = len(notice.tasks)
+    for m in _RANGE.finditer(masked_doc):
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if 0 < lo < hi and free(m.start(), m.end()):
+            take(m.start(), m.end(), "numbers", tuple(range(lo, min(hi, total) + 1)))
+    for m in _FIRST_N.finditer(masked_doc):
+        n = int(m.group(2))
+        if 0 < n <= total and free(m.start(), m.end()):
+            nums = range(1, n + 1) if m.group(1) == "前" else range(total - n + 1, total + 1)
+            take(m.start(), m.end(), "numbers", tuple(nums))
+    row_context = bool(_ROW_CONTEXT.search(masked_doc))
+    for m in _CLAUSE_NUMBER.finditer(masked_doc):
         num = int(m.group(1))
-        if m.group(0).endswith("条") and row_context:
-            if num not in tasks:
-                tasks.append(num)
-        elif num not in tasks:
-            clauses.append(num)
-    for num in [c for c in clauses if c > len(notice.clauses) and c <= len(notice.tasks)]:
-        clauses.remove(num)
-        if num not in tasks:
-            tasks.append(num)  # 第20条: the notice has 3 clauses, so a row of the table
-    category_index = tuple(int(m.group(1)) for m in _CATEGORY_NUMBER.finditer(text))
-
-    categories = _find_categories(masked.replace("\0", "|"), notice)
-    for i in category_index:
-        if 1 <= i <= len(notice.categories) and notice.categories[i - 1] not in categories:
-            categories.append(notice.categories[i - 1])
-
-    # Role words are read with agency names blanked out: 市总工会同时 holds 会同 by accident.
-    role: Role | None = None
-    either_role = re.search(
-        r"(不管|无论|不论|不限于|包括|不区分).{0,4}(牵头|配合)|(牵头|配合)(与否|不牵头|不配合)", masked
-    )
-    assists_after = re.search(r"会同(其他|其它|市)?\0", masked)  # 牵头单位要会同有关部门: they assist
-    if either_role:
-        pass
-    elif assists_after:
-        role = Role.ASSIST
-    elif any(w in masked for w in _LEAD_WORDS):
-        role = Role.LEAD
-    elif any(w in masked for w in _ASSIST_WORDS) or "会同" in masked:
-        role = Role.ASSIST
-    elif any(w in masked for w in _ROLE_CO_WORDS) and len(agencies) == 1:
-        role = Role.CO
-
-    asks: set[Ask] = set()
-    if _UNITS_ASK.search(text):
-        asks.add(Ask.UNITS)
-    if role is Role.LEAD and re.search(r"(谁|哪个|哪家|哪些单位|哪些部门|单位是|部门是)", text):
-        asks.add(Ask.LEAD)
-    if _COUNT_ASK.search(text):
-        asks.add(Ask.COUNT)
-    if _MOST.search(text):
-        asks.add(Ask.MOST)
-    if _LEAST.search(text):
-        asks.add(Ask.LEAST)
-    if _CATEGORY_ASK.search(text):
-        asks.add(Ask.CATEGORY)
-    if _LIST_CATEGORIES.search(text):
-        asks.add(Ask.LIST_CATEGORIES)
-    if _CONTENT_ASK.search(text):
-        asks.add(Ask.CONTENT)
-    if _NEGATE.search(text):
-        asks.add(Ask.NEGATE)
-    if re.search(
-        r"(哪些单位|哪些部门|有哪些责任单位|(几|多少)个?(责任)?(单位|部门)|(单位|部门)有哪些|(单位|部门).{0,4}(几个|多少))",
-        text,
+        if not free(m.start(), m.end()):
+            continue
+        if num > len(notice.clauses) or (m.group(0).endswith("条") and row_context and "任务" in masked_doc):
+            take(m.start(), m.end(), "numbers", (num,))  # 第20条: the notice has 3 clauses, so a row
+        else:
+            take(m.start(), m.end(), "clause", num)
+    for m in _TASK_NUMBER.finditer(masked_doc):
+        if free(m.start(), m.end()):
+            num = int(next(g for g in m.groups() if g))
+            take(m.start(), m.end(), "numbers", (num,))
+    for m in _CATEGORY_NUMBER.finditer(masked_doc):
+        i = int(m.group(1))
+        if 1 <= i <= len(notice.categories) and free(m.start(), m.end()):
+            take(m.start(), m.end(), "category", notice.categories[i - 1])
+    for m in _UNIT_COUNT.finditer(text):
+        if free(m.start(), m.end()):
+            pre, n, post = m.group(1) or "", int(m.group(2)), m.group(3) or ""
+            op = ">=" if post in ("以上", "及以上") or pre in ("至少", "不少于") else "=="
+            if post in ("以下", "及以下"):
+                op = "<="
+            if pre in ("超过", "多于"):
+                op, n = ">=", n + 1
+            if pre in ("不到", "少于"):
+                op, n = "<=", n - 1
+            if pre or post:
+                take(m.start(), m.end(), "unit_count", (op, n))
+    # Units: groups (税务局 = 国税局 + 地税局), then every alias, longest first; English names in lower case.
+    lex = load_lexicon()
+    for group, members in lex.groups.items():
+        for prefix in ("六安市", "市", ""):
+            i = text.find(prefix + group)
+            if i != -1 and free(i, i + len(prefix + group)):
+                take(i, i + len(prefix + group), "units", members)
+    for alias, name in _alias_keys():
+        hay = lowered if alias.isascii() else text
+        start = 0
+        while (i := hay.find(alias, start)) != -1:
+            start = i + 1
+            end = i + len(alias)
+            if alias.isascii() and (
+                (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha())
+            ):
+                continue  # "education" inside another word
+            if free(i, end):
+                take(i, end, "unit", name)
+    # Categories by full name or a distinctive part.
+    for cat in notice.categories:
+        for key in sorted((cat, *lex.category_keys.get(cat, ())), key=len, reverse=True):
+            i = text.find(key)
+            if i != -1 and free(i, i + len(key)):
+                take(i, i + len(key), "category", cat)
+                break
+    for county, shorts in lex.counties.items():
+        for key in (county, *shorts):
+            i = text.find(key)
+            if i != -1 and free(i, i + len(key)):
+                take(i, i + len(key), "unit", "各县区政府（管委）")
+                s.counties.append(county)
+                break
+    # Names the table does not hold: a homophone or near spelling of an alias, or an unknown office.
+    _read_unknown_names(text, notice, taken, take, free, s)
+    # General words, longest first, where no entity stands.
+    w = words()
+    vocab: list[tuple[str, str]] = []
+    for section, kinds in (
+        ("roles", ("lead", "assist", "co", "any")),
+        ("polarity", ("not_negation", "negation")),
+        ("connectives", ("split", "or", "each", "except", "except_end", "pronoun_unit", "previous_rows", "one_row", "back")),
+        ("questions", tuple(w["questions"])),
     ):
-        asks.add(Ask.LIST_UNITS)
-
-    combine = Combine.ALL
-    if _EACH.search(text):
-        combine = Combine.EACH
-    elif _ANY.search(text) and not _ALL.search(text):
-        combine = Combine.ANY
-
-    clause_refs: list[int] = []
-    if _CLAUSE_REF.search(text):
-        for c in notice.clauses:
-            if any(k in text for k in clause_keys(c.heading)) and c.number not in clauses:
-                clause_refs.append(c.number)
-    clauses.extend(clause_refs)
-    topic = masked
-    for cat in categories:
-        for key in (cat, *_category_keys(cat)):
-            topic = topic.replace(key, "|")
-    topic = _QUESTION_PHRASES.sub("|", topic.replace("\0", "|"))
-    topic = "|".join(p for p in re.split(r"[|\W_]+", topic) if p)
-
-    excluded: list[str] = []
-    if ex := re.search(r"除了?(.+?)(?:以外|之外|外|[,，])", text):
-        excluded = [a for a in agencies if a in _find_agencies(ex.group(1))[0]]
-        agencies = [a for a in agencies if a not in excluded]
-    exactly = None
-    if only := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担)?了?(\d{1,2})项", text):
-        exactly = int(only.group(1))
-
-    unit_count = None
-    if per := re.search(r"(?:只有|仅有|只|仅|有)(\d{1,2})个(?:责任)?(?:单位|部门)", text):
-        unit_count = int(per.group(1))
-
-    return Query(
-        text=text,
-        corrections=tuple(corrections),
-        alone=bool(re.search(r"单独|独自|独立负责|一家负责|自己负责", text)),
-        unit_count=unit_count,
-        excluded=tuple(excluded),
-        preamble=bool(_PREAMBLE_REF.search(text)),
-        topic=topic,
-        topic_hits=sum(g in notice.text for g in topic_bigrams(topic)),
-        exactly=exactly,
-        adds=bool(re.match(r"^(再加上|加上|再加|还有|以及|再算上)", text)),
-        agencies=tuple(agencies),
-        unknown_agencies=tuple(unknown),
-        counties=tuple(counties),
-        role=role,
-        tasks=tuple(tasks),
-        clauses=tuple(clauses),
-        categories=tuple(categories),
-        asks=frozenset(asks),
-        combine=combine,
-        about_tasks=bool(_TASK_WORDS.search(text)),
-        about_units=bool(_UNIT_WORDS.search(masked)),
-        pronoun=bool(_PRONOUN.search(text)),
-        elliptical=bool(_ELLIPTICAL_END.search(text) or _ELLIPTICAL_START.search(text)),
-        subset=bool(_SUBSET.search(text)),
-        any_role=role is None and bool(_ANY_ROLE.search(text) or either_role),
-    )
+        for k in kinds:
+            for item in w[section][k]:
+                kind = {"roles": "role:", "questions": "q:"}.get(section, "") + k
+                if section == "polarity":
+                    kind = "neg" if k == "negation" else "skip"
+                vocab.append((item, kind))
+    vocab.sort(key=lambda x: -len(x[0]))
+    i = 0
+    while i < len(text):
+        if taken[i]:
+            i += 1
+            continue
+        for item, kind in vocab:
+            hay = lowered if item.isascii() else text
+            if hay.startswith(item, i) and free(i, i + len(item)):
+                if item.isascii() and item.strip().isalpha():
+                    end = i + len(item)
+                    if (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha()):
+                        continue
+                take(i, i + len(item), kind, item)
+                i += len(item) - 1
+                break
+        i += 1
+    for ch_i, ch in enumerate(text):
+        if not taken[ch_i] and ch in "，,；;。!！?？、":
+            spans.append(Token("split", ch, ch_i, ch_i + 1))
+    spans.sort(key=lambda t: t.start)
+    s.tokens = [t for t in spans if t.kind != "skip"]
+    for t in s.tokens:
+        if t.kind == "unit" and t.value not in s.units:
+            s.units.append(str(t.value))
+        elif t.kind == "units":
+            s.units.extend(u for u in t.value if u not in s.units)  # type: ignore[attr-defined]
+        elif t.kind == "category" and t.value not in s.categories:
+            s.categories.append(str(t.value))
+        elif t.kind == "numbers":
+            s.numbers.extend(n for n in t.value if n not in s.numbers)  # type: ignore[attr-defined]
+        elif t.kind == "county" and t.value not in s.counties:
+            s.counties.append(str(t.value))
+        elif t.kind == "clause" and t.value not in s.clauses:
+            s.clauses.append(int(t.value))  # type: ignore[call-overload]
+    return s
 
 
-_QUESTION_PHRASES = re.compile(
-    r"由哪些单位|由哪个单位|由哪些部门|由哪个部门|哪些单位|哪个单位|哪些部门|哪个部门|由谁|是谁|谁来|谁|哪些|哪个|哪几|什么|"
-    r"怎么|如何|多少|几项|几个|是否|有没有|负责|牵头|参与|涉及|承担|配合|单位|部门|任务|工作|分工表|表中|表里|附件|"
-    r"这项|这条|那条|这一条|那一条|一项|请问|通知|文件|里的|中的|的|了|吗|呢|啊|是|有|和|与|及|要|在|中|里|这|那|\d+"
+def _read_unknown_names(
+    text: str,
+    notice: Notice,
+    taken: list[bool],
+    take: Callable[[int, int, str, object], None],
+    free: Callable[[int, int], bool],
+    s: Scan,
+) -> None:
+    aliases = dict(_alias_keys())
+    # Homophones of an alias, 2 to 6 characters, where nothing else was read.
+    for size in (6, 5, 4, 3, 2):
+        for i in range(0, len(text) - size + 1):
+            window = text[i : i + size]
+            if not free(i, i + size) or not all("\u4e00" <= c <= "\u9fff" for c in window):
+                continue
+            alias = _sounds_like(window, notice.text)
+            if alias is not None:
+                take(i, i + size, "unit", aliases[alias])
+                s.corrections.append((window, aliases[alias]))
+    masked = "".join("\0" if t else c for c, t in zip(text, taken, strict=True))
+    for chunk_m in re.finditer(r"[^\0,，、。?？!！;；:：\s和与及跟或]+", masked):
+        chunk = chunk_m.group(0)
+        for m in _AGENCY_LIKE.finditer(chunk):
+            name = _AGENCY_NOISE_PREFIX.sub("", m.group(1))
+            after = chunk[m.end() : m.end() + 1]
+            if not name or name[-1] + after in _NOT_NAME_ENDINGS:
+                continue  # 企业委托 / 评审办法: the suffix starts another word
+            if re.search(r"[哪什么要是的了吗呢有在把将对为让那这个几]", name) or len(name) > 10:
+                continue
+            if len(name) < 3 or name in _NOT_AGENCIES or name in notice.text:
+                continue
+            if name.endswith("办") and not name.startswith(("市", "省", "县", "区", "六安", "安徽")):
+                continue  # 企业办职业教育: a verb, not an office
+            start = chunk_m.start() + m.start() + (len(m.group(1)) - len(name))
+            near = _near_spelling(name)
+            if near is not None:
+                take(start, start + len(name), "unit", aliases[near])
+                s.corrections.append((name, aliases[near]))
+            elif name not in s.unknown_units:
+                s.unknown_units.append(name)
+                take(start, start + len(name), "unknown_unit", name)
+
+
+# --- the table grammar -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Parts:
+    """What the grammar read from the tokens."""
+
+    conds: list[Cond] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)  # units named positively
+    ask_role: Role | None = None
+    ask_role_said: bool = False  # a role word belongs to the question (由谁牵头), not to a condition
+    focus_role: Role | None = None
+    excluded_units: list[str] = field(default_factory=list)
+    any_or: bool = False
+    pronoun_unit: bool = False
+    previous_rows: bool = False
+    one_row: bool = False
+
+
+def _role_set(role: Role | None) -> frozenset[Role]:
+    return frozenset() if role is None else frozenset({role})
+
+
+def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
+    """Conditions from the tokens: parts split at connectives, roles to the units before them, polarity."""
+    p = Parts()
+    pending: list[tuple[str, bool]] = []  # (unit, negated)
+    forward: tuple[Role | None, bool] | None = None  # 牵头单位不是X: a role noun waiting for its unit
+    last: list[str] = []
+    neg = False
+    in_except = False
+    asked_since_unit = False
+    units_in_or = False
+    asks_tasks = s.has("q:tasks") or s.has("q:count")
+    asks_units = s.has("q:who")
+
+    def flush(role: Role | None, negated: bool) -> None:
+        nonlocal pending, last
+        group = [UnitIs(u, _role_set(role)) for u, _ in pending]
+        negs = [n or negated for _, n in pending]
+        if units_in_or and len(group) > 1 and not any(negs):
+            p.conds.append(Or(tuple(group)))
+        else:
+            for c, n in zip(group, negs, strict=True):
+                p.conds.append(Not(c) if n else c)
+        for (u, _), n in zip(pending, negs, strict=True):
+            if not n and u not in p.focus:
+                p.focus.append(u)
+        if role is not None and not any(negs):
+            p.focus_role = role
+        last = [u for u, _ in pending]
+        pending = []
+
+    for tok in s.tokens:
+        k = tok.kind
+        if k == "except":
+            in_except = True
+        elif k == "except_end" or (k == "split" and in_except):
+            in_except = False
+            if k == "split":
+                neg = False
+        elif k == "neg":
+            neg = True
+        elif k in ("unit", "units"):
+            names = [str(tok.value)] if k == "unit" else [str(u) for u in tok.value]  # type: ignore[attr-defined]
+            for name in names:
+                if in_except:
+                    p.excluded_units.append(name)
+                else:
+                    pending.append((name, neg))
+            if not in_except:
+                neg = False
+                if forward is not None:
+                    flush(forward[0], forward[1])
+                    forward = None
+            asked_since_unit = False
+        elif k == "pronoun_unit":
+            if pending or last:
+                continue  # 它 inside a question that already named the unit
+            if previous_units:
+                p.pronoun_unit = True
+                pending.extend((u, neg) for u in previous_units)
+                neg = False
+        elif k == "or":
+            units_in_or = True
+            p.any_or = True
+        elif k.startswith("q:"):
+            if k in ("q:who", "q:role"):
+                asked_since_unit = True
+        elif k.startswith("role:"):
+            role = _ROLE_OF[k[5:]]
+            if not pending and str(tok.value).endswith(("单位", "部门")) and _unit_follows(s.tokens, tok):
+                forward = (role, neg)
+                neg = False
+                continue
+            if pending:
+                flush(role, neg)
+            elif last and not asked_since_unit:
+                for u in last:  # 参与但不是牵头: the role continues the previous part's units
+                    c = UnitIs(u, _role_set(role))
+                    p.conds.append(Not(c) if neg else c)
+            elif asks_tasks and not asks_units and role is not None:
+                c2: Cond = HasRole(role)  # 哪些任务没有配合单位: a property of the row
+                p.conds.append(Not(c2) if neg else c2)
+            elif not p.ask_role_said or role is not None:
+                p.ask_role = role
+                p.ask_role_said = True
+            neg = False
+        elif k == "category":
+            c3: Cond = CategoryIs(str(tok.value))
+            p.conds.append(Not(c3) if (neg or in_except) else c3)
+            neg = False
+        elif k == "numbers":
+            c4: Cond = NumberIn(frozenset(tok.value))  # type: ignore[arg-type]
+            p.conds.append(Not(c4) if (neg or in_except) else c4)
+            neg = False
+        elif k == "unit_count":
+            op, n = tok.value  # type: ignore[misc]
+            c5: Cond = UnitCount(op, n)
+            p.conds.append(Not(c5) if neg else c5)
+            neg = False
+        elif k == "text":
+            c6: Cond = CellText(str(tok.value))
+            p.conds.append(Not(c6) if neg else c6)
+            neg = False
+        elif k == "previous_rows":
+            p.previous_rows = True
+        elif k == "one_row":
+            p.one_row = True
+        elif k == "split":
+            neg = False
+            units_in_or = False if pending == [] else units_in_or
+    if pending:
+        flush(None, False)
+    # Task numbers named one by one are alternatives (第4项和第6项): one set, not an intersection.
+    numbered = [c for c in p.conds if isinstance(c, NumberIn)]
+    if len(numbered) > 1:
+        union = NumberIn(frozenset().union(*(c.numbers for c in numbered)))
+        p.conds = [c for c in p.conds if not isinstance(c, NumberIn)]
+        p.conds.insert(0, union)
+    return p
+
+
+def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
+    """A unit comes after this role noun before the part ends (牵头单位不是市发改委)."""
+    after = False
+    for t in tokens:
+        if t is role_token:
+            after = True
+            continue
+        if after:
+            if t.kind == "split" or t.kind.startswith("role:"):
+                return False
+            if t.kind in ("unit", "units"):
+                return True
+    return False
+
+
+def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tuple[TableQuery, Parts]:
+    """The table query a question asks: conditions composed, then the projection and the aggregate."""
+    p = compose(s, previous_units)
+    conds = list(p.conds)
+    has = s.has
+    units = p.focus
+    most, least = has("q:most"), has("q:least")
+    rank_role = p.ask_role if p.ask_role_said else p.focus_role
+
+    if has_word(text, "questions", "alone") and units:
+        conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
+        conds.extend(Alone(u) for u in units)
+
+    def q(projection: Projection = Projection.TASKS, aggregate: Aggregate = Aggregate.NONE, **kw: object) -> TableQuery:
+        return TableQuery(
+            where=conj(conds),
+            projection=projection,
+            aggregate=aggregate,
+            least=least and not most,
+            focus=tuple(units),
+            focus_role=p.focus_role,
+            exclude=tuple(p.excluded_units),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    numbers_named = [c for c in conds if isinstance(c, NumberIn)]
+    few_rows = sum(len(c.numbers) for c in numbers_named) if numbers_named else 0
+    # Comparisons.
+    if has("q:compare") and few_rows >= 2 and len(numbers_named) >= 1:
+        return q(Projection.UNITS, Aggregate.COMPARE_ROWS), p
+    if len(units) >= 2 and re.search(r"(谁|哪个|哪家|哪一个).{0,8}(多|少)|比.{0,6}(多|少)|more|fewer", text):
+        conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
+        return q(aggregate=Aggregate.COMPARE_UNITS, rank_role=rank_role), p
+    # Rankings.
+    if most or least:
+        if has("q:category") or has("q:categories_all") or re.search(r"类|方面", text) and not units:
+            return q(aggregate=Aggregate.RANK_CATEGORIES), p
+        if re.search(r"(哪项|哪个任务|哪一项|哪条|which task)", text) and re.search(r"单位|部门|unit", text):
+            return q(Projection.UNITS, Aggregate.RANK_ROWS), p
+        conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
+        return q(aggregate=Aggregate.RANK_UNITS, rank_role=rank_role), p
+    # Units named in exactly n rows: 只负责了1项的单位.
+    if only := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担|牵头|配合)?了?(\d{1,2})项", text):
+        if has("q:who") and not units:
+            return q(aggregate=Aggregate.UNITS_WITH_COUNT, rank_role=rank_role, n=int(only.group(1))), p
+    # Per category.
+    if has("q:categories_all") and not numbers_named and not p.previous_rows and not has("q:who"):
+        return q(aggregate=Aggregate.BY_CATEGORY), p
+    if has("q:category") and not (units or numbers_named or p.previous_rows or p.one_row) and has("q:count"):
+        return q(aggregate=Aggregate.BY_CATEGORY), p
+    # The named unit's role in given rows: 市人社局在第8项中是牵头还是配合.
+    if units and numbers_named and few_rows <= 3 and (has("q:role") or has("q:yesno") or has("q:content") and not has("q:tasks")):
+        conds = [c for c in conds if not (isinstance(c, UnitIs | Not) and _unit_of(c) in units)]
+        return q(Projection.ROLE), p
+    if units and (p.one_row or p.pronoun_unit is False and p.previous_rows) and has("q:role"):
+        conds = [c for c in conds if not (isinstance(c, UnitIs | Not) and _unit_of(c) in units)]
+        return q(Projection.ROLE), p
+    # Units of rows.
+    asks_rows = has("q:tasks") or bool(re.search(r"(?<!哪)几项|多少项|how many tasks", text))
+    unit_conds = [c for c in conds if _unit_of(c) is not None]
+    if (has("q:who") or (p.ask_role_said and not unit_conds)) and not asks_rows:
+        if not conds or all(isinstance(c, Everything) for c in conds):
+            return q(aggregate=Aggregate.LIST_UNITS, rank_role=p.ask_role), p
+        if units and p.ask_role is Role.LEAD:
+            return q(Projection.LEAD), p
+        if units:
+            return q(Projection.PARTNERS), p
+        if p.ask_role is Role.LEAD:
+            return q(Projection.LEAD), p
+        if p.ask_role is Role.ASSIST:
+            return q(Projection.ASSISTS), p
+        if has("q:count") and re.search(r"几个|多少个|多少", text):
+            return q(Projection.UNIT_COUNT), p
+        return q(Projection.UNITS), p
+    if has("q:category") and (conds or p.previous_rows or p.one_row):
+        return q(Projection.CATEGORY), p
+    if has("q:each") and len(units) >= 2 and not p.any_or:
+        conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
+        return q(aggregate=Aggregate.BY_UNIT, rank_role=p.focus_role), p
+    if has("q:count") and not has("q:tasks") or re.search(r"(?<!哪)几项|多少项|how many", text):
+        return q(aggregate=Aggregate.COUNT), p
+    if has("q:content") and numbers_named and not units:
+        return q(Projection.CONTENT), p
+    return q(), p
+
+
+def _unit_of(c: Cond) -> str | None:
+    if isinstance(c, UnitIs):
+        return c.unit
+    if isinstance(c, Not) and isinstance(c.part, UnitIs):
+        return c.part.unit
+    return None
+
+
+# --- routes: which kind of question ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of the routing table: when ``when`` holds, ``build`` makes the intent. Read in order."""
+
+    name: str
+    when: Callable[[Reading], bool]
+    build: Callable[[Reading], Intent]
+
+
+@dataclass
+class Reading:
+    """A question on its way through the routes: its text and what the scan found."""
+
+    text: str
+    scan: Scan
+    notice: Notice
+    previous_units: tuple[str, ...] = ()
+
+    @property
+    def selects_rows(self) -> bool:
+        s = self.scan
+        return bool(
+            s.units
+            or s.categories
+            or s.numbers
+            or s.counties
+            or s.has("unit_count")
+            or s.has("text")
+        )
+
+
+_GREETING = re.compile(
+    r"^(" + "|".join(re.escape(w) for w in ("你好", "您好", "hi", "hello", "在吗", "在不在", "哈喽", "嗨", "早上好",
+    "下午好", "晚上好", "你是谁", "你能做什么", "你会什么", "怎么用", "帮助", "help")) + r")[啊呀吗呢!?。.,，！？~]*$",
+    re.I,
+)  # fmt: skip
+_THANKS = re.compile(
+    r"^(好的|好|好吧|嗯嗯|嗯|哦|哦哦|ok|okay|行|可以|知道了|明白了|懂了|收到|了解|没问题|谢谢|谢谢你|谢谢您|多谢|感谢|"
+    r"谢了|thanks|thank you|再见|拜拜)+[啊呀吗呢!?。.,，！～~]*$",
+    re.I,
 )
-_HEADER_WORDS = re.compile(r"(文号|发文字号|抄送|主送|发文单位|发文机关|印发|标题|题目|皖政办|附件是|附件叫)")
-_GENERIC_BIGRAMS = {"产教", "教融", "融合", "六安", "安市", "市有", "有关", "关部"}
-_CLAUSE_REF = re.compile(
-    r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|这一?段|那一?段|一条|条里|条中|该条)"
+_PURPOSE = re.compile(r"((?<!项)目的|为什么|为何|为啥|干嘛要|图什么|想达到|意义|宗旨|出发点|背景|初衷)")
+_PREAMBLE = re.compile(r"(开头|开篇|导语|前言|引言|第一段|首段|序言)")
+_CLAUSE_OVERVIEW = re.compile(
+    r"(几条|几部分|几点|哪几条|哪几部分|几个部分|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)"
 )
-_PREAMBLE_REF = re.compile(r"(开头|开篇|导语|前言|引言|第一段|首段|开头那段|前面那段|序言)")
+_CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|一条|条里|条中|该条)")
+_HEADER = re.compile(
+    r"(文号|发文字号|文件号|字号|发文号|抄送|主送|发给谁|发给哪|印发给|下发给|发送给|送给谁|发往|面向哪|对象是|发文单位|发文机关|"
+    r"发布单位|印发单位|发布机关|落款|谁发|谁印发|谁下发|谁发布|谁出的|哪个单位(印)?发|哪个部门(印)?发|哪里发|哪个机关|贯彻落实|"
+    r"依据|根据哪|根据什么|上级文件|哪个文件|哪份文件|实施意见|皖政办|附件|标题|题目|全称|什么通知|哪个通知|名称|叫什么|名字|"
+    r"哪年|哪一年|年份|几几年|收到|要不要执行|需要执行|发给|下发|印发)"
+)
+_TABLE_WORDS = re.compile(
+    r"(任务|工作|事|负责|参与|涉及|承担|牵头|配合|分工|职责|有哪些|管哪|干啥|做啥|几项|多少项|单位|部门|task|lead)"
+)
+_HOW = re.compile(
+    r"(怎么|如何|为什么|为何|意义|目的|措施|方式|途径|办法|什么是|是指|含义|意思|从哪|哪里来|哪来|好处|优惠|政策|支持|鼓励|允许|能不能|可不可以|会不会|有没有提到|提到)"
+)
+
+
+def _table_intent(r: Reading) -> Intent:
+    return table_query(r.scan, r.text, r.previous_units)[0]
+
+
+def _unstated_intent(r: Reading) -> Intent:
+    oos = unstated(r.text)
+    assert oos is not None
+    return Refusal(oos.kind, tasks=tuple(r.scan.numbers))
+
+
+def _is_table(r: Reading) -> bool:
+    s = r.scan
+    if s.units or s.numbers or s.counties or s.has("unit_count"):
+        if s.units and not s.numbers and _HOW.search(r.text) and not _TABLE_WORDS.search(r.text):
+            return False  # 人民银行对企业有什么支持: what the notice says, not which rows
+        return True
+    if s.categories and (
+        _TABLE_WORDS.search(r.text) or s.has("q:count") or s.has("q:tasks") or s.has("q:who") or not _HOW.search(r.text)
+    ):
+        return True
+    asks_table = s.has("q:most") or s.has("q:least") or s.has("q:categories_all")
+    if asks_table and re.search(r"单位|部门|类|方面|任务|项|谁|unit|categor|task", r.text):
+        return True
+    if s.has("q:who") and re.search(r"(有哪些|共有|一共|总共|几个|多少个)", r.text) and not _HOW.search(r.text):
+        return True  # 附件有哪些责任单位
+    if re.search(r"(一共|总共|共有|共|全部|所有).{0,4}(几项|多少项|多少个任务|几个任务|多少条任务|多少任务)|任务.{0,4}(几项|多少项|多少个)", r.text):
+        return True
+    if s.has("text") or s.has("q:alone"):
+        return True
+    return False
+
+
+def _clause_intent(r: Reading) -> Intent:
+    s = r.scan
+    if s.clauses:
+        return ClauseQuery(numbers=tuple(s.clauses))
+    if _PREAMBLE.search(r.text) or _PURPOSE.search(r.text):
+        return ClauseQuery(preamble=True)
+    heads = [c.number for c in r.notice.clauses if any(k in r.text for k in clause_keys(c.heading))]
+    if heads and _CLAUSE_REF.search(r.text):
+        return ClauseQuery(numbers=tuple(heads))
+    return ClauseQuery(overview=True)
+
+
+def _is_clause(r: Reading) -> bool:
+    s = r.scan
+    if s.clauses:
+        return True
+    if _PREAMBLE.search(r.text):
+        return True
+    if _PURPOSE.search(r.text) and not s.units and not s.numbers and _topic_hits(r) <= 3:
+        return True
+    if _CLAUSE_OVERVIEW.search(r.text) and not re.search(r"任务|项", r.text):
+        return True
+    heads = [c for c in r.notice.clauses if any(k in r.text for k in clause_keys(c.heading))]
+    return bool(heads and _CLAUSE_REF.search(r.text))
+
+
+def _topic_hits(r: Reading) -> int:
+    grams = {r.text[i : i + 2] for i in range(len(r.text) - 1)}
+    grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - {"产教", "教融", "融合", "六安", "安市"}
+    return sum(g in r.notice.text for g in grams)
+
+
+def _unknown_unit(r: Reading) -> bool:
+    return bool(r.scan.unknown_units) and not r.scan.units and not r.scan.categories
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("greeting", lambda r: bool(_GREETING.match(r.text)), lambda r: SmallTalk("greeting")),
+    Route("thanks", lambda r: bool(_THANKS.match(r.text)), lambda r: SmallTalk("thanks")),
+    Route("service", lambda r: has_word(r.text.lower(), "talk", "service"), lambda r: SmallTalk("service")),
+    Route(
+        "issue_date",
+        lambda r: (o := unstated(r.text)) is not None and o.kind == "issue_date",
+        _unstated_intent,
+    ),
+    Route(
+        "unstated_row",
+        lambda r: bool(r.scan.numbers) and (o := unstated(r.text)) is not None and o.kind != "deadline",
+        _unstated_intent,
+    ),
+    Route("header", lambda r: bool(_HEADER.search(r.text)) and not r.scan.numbers and unstated(r.text) is None, lambda r: HeaderQuery()),
+    Route("unstated", lambda r: unstated(r.text) is not None and not r.scan.numbers, _unstated_intent),
+    Route("unknown_unit", _unknown_unit, lambda r: Refusal("unknown_unit", unknown_units=tuple(r.scan.unknown_units))),
+    Route("table", _is_table, _table_intent),
+    Route("clause", _is_clause, _clause_intent),
+    Route("header_loose", lambda r: bool(_HEADER.search(r.text)), lambda r: HeaderQuery()),
+    Route("content", lambda r: True, lambda r: ContentQuery()),
+)
+
+
+def route(reading: Reading) -> tuple[str, Intent]:
+    """The first route whose condition holds, and the intent it builds."""
+    for r in ROUTES:
+        if r.when(reading):
+            return r.name, r.build(reading)
+    raise AssertionError("the last route always holds")
 
 
 def clause_keys(heading: str) -> tuple[str, ...]:
@@ -496,56 +801,31 @@ def clause_keys(heading: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((heading, core, core[:half], core[half:])))
 
 
-def topic_bigrams(topic: str) -> set[str]:
-    grams: set[str] = set()
-    for seg in topic.split("|"):
-        grams |= {seg[i : i + 2] for i in range(len(seg) - 1)}
-    return {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - _GENERIC_BIGRAMS
+_FILLER_RE: re.Pattern[str] | None = None
 
 
-def with_context(query: Query, previous: Query | None) -> Query:
-    """Fill what a follow-up leaves out from the previous turn's query.
+def strip_filler(text: str) -> str:
+    """Drop speech and chat filler (嗯 那个 就是 我想问一下) that carries no meaning here."""
+    global _FILLER_RE
+    if _FILLER_RE is None:
+        _FILLER_RE = re.compile(_alternation(words()["talk"]["filler"]), re.I)
+    stripped = _FILLER_RE.sub("", text)
+    return stripped if re.search(r"[\w\u4e00-\u9fff]", stripped) else text
 
-    「那市财政局呢？」 keeps the previous ask and role with a new agency; 「它的责任单位有哪些？」 keeps the
-    previous task; 「牵头的呢？」 keeps the previous agency with a new role; 「其中哪些属于人才培养？」 narrows
-    the previous set to a category.
-    """
-    if previous is None:
-        return query
-    # 产教融合资金从哪来 is a new question; so is text with no Chinese at all (<script>…).
-    standalone = (
-        query.has_subject
-        or query.topic_hits > 0
-        or bool(_HEADER_WORDS.search(query.text))
-        or not re.search(r"[\u4e00-\u9fff]", query.text)
-    )
-    if not (query.pronoun or query.elliptical or query.subset or not standalone):
-        return query
-    q = query
-    if not query.has_subject:
-        q = replace(
-            q,
-            agencies=previous.agencies,
-            unknown_agencies=previous.unknown_agencies,
-            counties=previous.counties,
-            tasks=previous.tasks,
-            clauses=previous.clauses,
-            categories=previous.categories,
-        )
-    elif query.pronoun and not query.agencies and not query.tasks:
-        q = replace(q, agencies=previous.agencies, tasks=previous.tasks)
-    if query.subset:
-        # 其中…: narrow the previous answer; a newly named agency or category filters it.
-        q = replace(q, agencies=query.agencies, tasks=query.tasks, categories=query.categories)
-    if query.adds and query.agencies:
-        q = replace(q, agencies=tuple(dict.fromkeys(previous.agencies + query.agencies)))
-    own_asks = query.asks - {Ask.COUNT}
-    if not own_asks:
-        q = replace(q, asks=previous.asks | query.asks)
-    if query.role is None and not query.any_role and not own_asks:
-        q = replace(q, role=previous.role)
-    if not query.about_tasks:
-        q = replace(q, about_tasks=previous.about_tasks)
-    if len(q.agencies) > 1 and query.combine is Combine.ALL:
-        q = replace(q, combine=previous.combine)
-    return q
+
+_EN_TASK = re.compile(r"\btasks?\s*(?:no\.?|number|#)?\s*(\d{1,2})\b", re.I)
+_EN_RANGE = re.compile(r"\btasks?\s*(\d{1,2})\s*(?:to|-|through)\s*(\d{1,2})\b", re.I)
+
+
+def english_numbers(text: str) -> str:
+    """task 12 → 第12项; tasks 1 to 10 → 第1到第10项 (the rest of an English question is read as is)."""
+    text = _EN_RANGE.sub(lambda m: f"第{m.group(1)}到第{m.group(2)}项", text)
+    return _EN_TASK.sub(lambda m: f"第{m.group(1)}项", text)
+
+
+def read(text: str, notice: Notice, previous_units: tuple[str, ...] = ()) -> tuple[str, Intent, Scan]:
+    """Route a normalised question: (route name, intent, scan)."""
+    text = english_numbers(strip_filler(text))
+    s = scan(text, notice)
+    name, intent = route(Reading(text, s, notice, previous_units))
+    return name, intent, s
