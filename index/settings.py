@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=4, gt=0)
     # Kiosk logs never hold question text; staff deployments may opt in for an audit log.
     log_questions: bool = False
+    # The app's hardening (ui.guard): the key of the logs' question hash (empty: random per start), the
+    # bearer token of POST /api/ask (empty: no such route), the largest request body it reads.
+    log_key: SecretStr | None = None
+    api_token: SecretStr | None = None
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
 
     @property
     def resolved_model_dir(self) -> Path:

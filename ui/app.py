@@ -17,10 +17,11 @@ answer as JSON, for load clients and scripts); replicas behind a proxy are descr
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
+import re
 import time
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from corpus.records import Notice
 from index.settings import Settings
+from ui.guard import Guard, hidden_paths
 from ui.handlers import (
     BUSY_REPLY,
     ERROR_REPLY,
@@ -38,11 +40,12 @@ from ui.handlers import (
     category_choices,
     clear_chat,
     filter_tasks,
-    fingerprint,
     is_idle,
     respond,
+    too_long_reply,
     unit_choices,
 )
+from ui.logs import install_log_redactor, log_failure, log_turn, quiet_gradio_tracebacks
 from ui.render import escape, render_clauses, render_header, render_matrix
 
 if TYPE_CHECKING:
@@ -316,7 +319,8 @@ def build_app(
                 api_visibility="private",
             )
 
-    app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    # api_open=False: /gradio_api/run/<name> no longer runs a queued handler beside the queue (404).
+    app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size, api_open=False)
     return app
 
 
@@ -360,7 +364,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,
         "pwa": False,
         "share": False,
-        "max_file_size": "1mb",
+        "max_file_size": 0,  # no feature takes a file: every upload is refused (ui.guard refuses first)
     }
 
 
@@ -441,7 +445,7 @@ def server_routes(
     ``ERROR_REPLY`` when answering fails, 503 with ``BUSY_REPLY`` when its own queue (``settings.concurrency``
     running, ``settings.queue_size`` waiting, separate from the page's queue) is full.
     """
-    from fastapi import APIRouter
+    from fastapi import APIRouter, Header
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 
@@ -451,13 +455,11 @@ def server_routes(
 
     @router.get("/healthz", response_model=None)
     async def healthz() -> JSONResponse:
-        report = await run_in_threadpool(check_health, settings)
-        if settings.kiosk:  # a public kiosk does not show where things live on disk
-            report = {k: v for k, v in report.items() if k != "model"}
-        report["assistant"] = "ok"
+        report = public_health(await run_in_threadpool(check_health, settings))
         return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
-    if settings.kiosk:  # a kiosk answers its own page only
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    if settings.kiosk or not token:  # a kiosk answers its own page only; no token, no API
         return list(router.routes)
 
     gate = AskGate(settings.concurrency, settings.queue_size)
@@ -468,31 +470,116 @@ def server_routes(
         return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
 
     @router.post("/api/ask", response_model=None)
-    async def ask(body: AskRequest) -> JSONResponse:
+    async def ask(body: AskRequest, authorization: str | None = Header(default=None)) -> JSONResponse:
+        if not bearer_ok(authorization, token):
+            response = refuse(401, "unauthorized", "需要有效的访问令牌。")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         question = body.question.strip()
         if not question:
             return refuse(422, "empty", "请输入问题。")
+        started = time.perf_counter()
         if len(question) > settings.max_question_chars:
-            return refuse(413, "too_long", f"问题太长了，请控制在{settings.max_question_chars}字以内。")
+            ms = (time.perf_counter() - started) * 1000
+            log_turn(question, settings, via="api", route="input", refused=True, latency_ms=ms)
+            return refuse(413, "too_long", too_long_reply(settings))
         conversation = sessions.get(body.session)
         try:
             answer = await gate.run(lambda: assistant.ask(question, conversation))
         except Exception as exc:  # as in the chat: one friendly line; the log gets frames, not the text
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            logger.error(
-                "api answer failed for question sha256=%s len=%d: %s\n%s",
-                fingerprint(question),
-                len(question),
-                type(exc).__name__,
-                frames,
-            )
+            log_failure(question, settings, exc, via="api")
             return refuse(500, "error", ERROR_REPLY)
         if answer is None:
             logger.warning("api busy: %d questions already admitted", gate.limit)
             return refuse(503, "busy", BUSY_REPLY)
+        log_turn(
+            question,
+            settings,
+            via="api",
+            route=answer.route,
+            refused=answer.refused,
+            latency_ms=answer.latency_ms or (time.perf_counter() - started) * 1000,
+            sources=tuple(c.source for c in answer.citations),
+        )
         return JSONResponse(answer.to_json(), status_code=500 if answer.route == "error" else 200)
 
     return list(router.routes)
+
+
+_PATH = re.compile(r"(?<![\w:/])/(?:[\w.@~+-]+/)*[\w.@~+-]+")
+
+
+def public_health(report: dict[str, object]) -> dict[str, object]:
+    """``check_health``'s report as ``/healthz`` shows it: no disk paths, and ``assistant`` agrees with ``ok``.
+
+    The model folder is dropped and any path in ``problem`` becomes ``<path>``; ``assistant`` is "ok" only
+    when the whole report is (otherwise "degraded": table answers go on, content answers fail).
+    """
+    shown = {k: v for k, v in report.items() if k != "model"}
+    if isinstance(shown.get("problem"), str):
+        shown["problem"] = _PATH.sub("<path>", str(shown["problem"]))
+    shown["assistant"] = "ok" if shown.get("ok") is True else "degraded"
+    return shown
+
+
+def bearer_ok(header: str | None, token: str) -> bool:
+    """True when ``header`` is ``Bearer <token>`` (compared in constant time) and the token is set."""
+    scheme, _, given = (header or "").partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
+
+
+def server_app(
+    assistant: AssistantLike, settings: Settings, *, new_conversation: Callable[[], Any] | None = None
+) -> Any:
+    """The FastAPI app Gradio serves the page on: our routes, no OpenAPI, wrapped in ``ui.guard.Guard``.
+
+    Gradio adds its own middleware (CORS, compression) to this app when it launches; the guard wraps the
+    finished middleware stack, so its limits and headers hold for every route, Gradio's included.
+    """
+    _gradio()
+    from gradio.routes import App, ORJSONResponse
+
+    max_body, hidden = settings.max_request_bytes, hidden_paths(settings.kiosk)
+
+    class GuardedApp(App):
+        def build_middleware_stack(self) -> Any:
+            return Guard(super().build_middleware_stack(), max_body=max_body, hidden=hidden)
+
+    return GuardedApp(
+        routes=server_routes(assistant, settings, new_conversation=new_conversation),
+        default_response_class=ORJSONResponse,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+
+
+def start(
+    app: gr.Blocks,
+    assistant: AssistantLike,
+    settings: Settings,
+    *,
+    block: bool = True,
+    quiet: bool = False,
+    new_conversation: Callable[[], Any] | None = None,
+) -> str:
+    """Launch ``app`` hardened (``server_app``) at settings.host:settings.port; its URL. Blocks if ``block``."""
+    quiet_gradio_tracebacks()
+    app.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        # Gradio's own hook for a prepared app (its public app_kwargs cannot wrap Gradio's middleware).
+        _app=server_app(assistant, settings, new_conversation=new_conversation),
+        prevent_thread_lock=True,
+        quiet=quiet,
+        **launch_kwargs(settings),
+    )
+    install_log_redactor()  # after the launch: uvicorn configures its log handlers when it starts
+    if block:
+        app.block_thread()
+    return f"http://{settings.host}:{settings.port}/"
 
 
 def serve(settings: Settings) -> None:
@@ -504,17 +591,15 @@ def serve(settings: Settings) -> None:
     assistant = load_assistant(settings)
     app = build_app(assistant, notice, settings)
     logger.info(
-        "serving %s on http://%s:%d (kiosk=%s, concurrency=%d, queue=%d)",
+        "serving %s on http://%s:%d (kiosk=%s, concurrency=%d, queue=%d, api=%s)",
         notice.header.doc_number,
         settings.host,
         settings.port,
         settings.kiosk,
         settings.concurrency,
         settings.queue_size,
+        "on"
+        if settings.api_token and settings.api_token.get_secret_value() and not settings.kiosk
+        else "off",
     )
-    app.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        app_kwargs={"routes": server_routes(assistant, settings)},
-        **launch_kwargs(settings),
-    )
+    start(app, assistant, settings)

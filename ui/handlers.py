@@ -6,18 +6,14 @@ and the log gets the error without the question's text (unless ``settings.log_qu
 
 from __future__ import annotations
 
-import logging
 import time
-import traceback
 from typing import Any, Protocol
 
 from assistant.answer import Answer
-from assistant.chain import fingerprint
 from corpus.records import Notice
 from index.settings import Settings
+from ui.logs import log_failure, log_turn
 from ui.render import escape, filter_rows, render_answer, render_question, render_task_table
-
-logger = logging.getLogger(__name__)
 
 ERROR_REPLY = "抱歉，系统出错了，请稍后再试。"
 BUSY_REPLY = "系统繁忙，请稍后再试"
@@ -63,19 +59,20 @@ def respond(
     history.append({"role": "user", "content": render_question(question)})
     started = time.perf_counter()
     if len(question) > settings.max_question_chars:
-        reply = _friendly(f"问题太长了，请控制在{settings.max_question_chars}字以内。")
-        _log_turn(question, settings, route="input", latency_ms=_ms(started), sources=())
+        reply = _friendly(too_long_reply(settings))
+        log_turn(question, settings, via="page", route="input", refused=True, latency_ms=_ms(started))
     else:
         try:
             answer = assistant.ask(question, conversation)
             reply = render_answer(answer, notice)
         except Exception as exc:  # the last line of defence: the user must never see a traceback
-            _log_failure(question, settings, exc)
+            log_failure(question, settings, exc, via="page")
             reply = _friendly(ERROR_REPLY)
         else:
-            _log_turn(
+            log_turn(
                 question,
                 settings,
+                via="page",
                 route=answer.route,
                 latency_ms=answer.latency_ms or _ms(started),
                 sources=tuple(c.source for c in answer.citations),
@@ -83,6 +80,10 @@ def respond(
             )
     history.append({"role": "assistant", "content": reply})
     return history, conversation, ""
+
+
+def too_long_reply(settings: Settings) -> str:
+    return f"问题太长了，请控制在{settings.max_question_chars}字以内。"
 
 
 def clear_chat(conversation: Any) -> tuple[ChatHistory, Any, str]:
@@ -124,42 +125,3 @@ def _friendly(line: str) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _log_turn(
-    question: str,
-    settings: Settings,
-    *,
-    route: str,
-    latency_ms: float,
-    sources: tuple[str, ...],
-    refused: bool = False,
-) -> None:
-    logger.info(
-        "question sha256=%s len=%d route=%s refused=%s latency_ms=%.0f sources=%s",
-        fingerprint(question),
-        len(question),
-        route or "-",
-        refused,
-        latency_ms,
-        ",".join(sources) or "-",
-    )
-    if settings.log_questions:
-        logger.info("question sha256=%s text=%r", fingerprint(question), question)
-
-
-def _log_failure(question: str, settings: Settings, exc: Exception) -> None:
-    if settings.log_questions:
-        logger.error(
-            "answer failed for question sha256=%s text=%r", fingerprint(question), question, exc_info=exc
-        )
-        return
-    # The exception's message may quote the question, so only its type and the frames are logged.
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    logger.error(
-        "answer failed for question sha256=%s len=%d: %s\n%s",
-        fingerprint(question),
-        len(question),
-        type(exc).__name__,
-        frames,
-    )

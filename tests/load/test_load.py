@@ -7,8 +7,8 @@ loopback port, drive it with ``eval.load`` in its short bounded form and always 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from assistant.answer import Answer, Citation
 from corpus.parser import corpus_hash
@@ -37,6 +38,9 @@ from index.settings import Settings
 from ui.app import ApiSessions, server_routes
 from ui.handlers import BUSY_REPLY, ERROR_REPLY
 
+SERVE_LOGS: dict[str, Path] = {}  # the app_server's log (stdout and stderr), by URL
+API_TOKEN = "load-test-token"
+AUTH = {"authorization": f"Bearer {API_TOKEN}"}
 QUEUE_SIZE = 4
 CONCURRENCY = 2
 START_TIMEOUT = 180.0  # index build, model load and app start on a slow machine
@@ -215,8 +219,10 @@ class _GatedAssistant:
 def _client(assistant: Any, settings: Settings) -> httpx.AsyncClient:
     from fastapi import FastAPI
 
+    settings = settings.model_copy(update={"api_token": SecretStr(API_TOKEN)})
     app = FastAPI(routes=server_routes(assistant, settings, new_conversation=dict))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=AUTH)
 
 
 def test_api_ask_answers_refuses_when_full_and_keeps_sessions(tmp_path: Path) -> None:
@@ -353,6 +359,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "NOTICE_QA_MODEL_DIR": str(Settings().resolved_model_dir),
         "NOTICE_QA_QUEUE_SIZE": str(QUEUE_SIZE),
         "NOTICE_QA_CONCURRENCY": str(CONCURRENCY),
+        "NOTICE_QA_API_TOKEN": API_TOKEN,
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
@@ -376,6 +383,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    SERVE_LOGS[url] = log
     try:
         _wait_healthy(url, proc, log, START_TIMEOUT)
         yield url, proc
@@ -396,6 +404,7 @@ def test_healthz_reports_index_model_and_assistant(app_server: tuple[str, subpro
     assert str(report["model_id"]).startswith("m3e-small@")
     assert report["corpus_hash"] == corpus_hash()
     assert report["assistant"] == "ok"
+    assert "model" not in report  # no disk paths on /healthz
     # The page is still served beside the added routes.
     assert httpx.get(f"{url}/", timeout=30, trust_env=False).status_code == 200
 
@@ -404,7 +413,11 @@ def test_healthz_reports_index_model_and_assistant(app_server: tuple[str, subpro
 def test_api_ask_gives_an_answer_with_cited_rows(app_server: tuple[str, subprocess.Popen[bytes]]) -> None:
     url, _ = app_server
     response = httpx.post(
-        f"{url}/api/ask", json={"question": "哪些任务由市人社局牵头？"}, timeout=60, trust_env=False
+        f"{url}/api/ask",
+        json={"question": "哪些任务由市人社局牵头？"},
+        timeout=60,
+        trust_env=False,
+        headers=AUTH,
     )
     assert response.status_code == 200
     body = response.json()
@@ -414,9 +427,24 @@ def test_api_ask_gives_an_answer_with_cited_rows(app_server: tuple[str, subproce
     assert "强化企业职工在岗教育培训" in body["answer"]
 
 
+@pytest.fixture
+def authorised_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load client with the replica's API token (``/api/ask`` exists only with one)."""
+    import eval.load
+
+    make = eval.load._client
+
+    def client(clients: int, timeout: float) -> httpx.AsyncClient:
+        made = make(clients, timeout)
+        made.headers.update(AUTH)
+        return made
+
+    monkeypatch.setattr(eval.load, "_client", client)
+
+
 @pytest.mark.slow
 def test_sessions_under_load_answer_every_question_right(
-    app_server: tuple[str, subprocess.Popen[bytes]],
+    app_server: tuple[str, subprocess.Popen[bytes]], authorised_load: None
 ) -> None:
     url, proc = app_server
     report = run_load(url, 8, 5.0, max_requests=2_000, timeout=60, pid=proc.pid)
@@ -431,20 +459,11 @@ def test_sessions_under_load_answer_every_question_right(
 
 @pytest.mark.slow
 def test_burst_past_the_queue_is_answered_or_refused_never_hung(
-    app_server: tuple[str, subprocess.Popen[bytes]], tmp_path: Path
+    app_server: tuple[str, subprocess.Popen[bytes]], authorised_load: None
 ) -> None:
     url, proc = app_server
     n = 32
-    out = tmp_path / "burst.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "eval.load", "--url", url, "--burst", str(n), "--timeout", "60"]
-        + ["--pid", str(proc.pid), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    (run,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
+    run = run_burst(url, n, timeout=60, pid=proc.pid).to_json()
     assert run["mode"] == "burst"
     assert (run["errors"], run["timeouts"]) == (0, 0)
     assert run["ok"] + run["busy"] == n
@@ -454,3 +473,32 @@ def test_burst_past_the_queue_is_answered_or_refused_never_hung(
     assert run["tasks_seen"] == {"第12项由谁负责？": [[12]]}
     # The server still answers after the burst.
     assert httpx.get(f"{url}/healthz", timeout=30, trust_env=False).status_code == 200
+
+
+@pytest.mark.slow
+def test_the_real_server_logs_one_clean_line_per_turn_and_keeps_its_queue(
+    app_server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    """``notice-qa serve`` itself: /gradio_api/run is closed, and malformed or odd requests leave neither
+    the question's text nor a control character in its log; an answered question is one line."""
+    url, _ = app_server
+    secret = "秘密ZQX第12项由谁负责？\x07\x1b[2J"
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as client:
+        assert client.post("/gradio_api/run/ask", json={"data": [secret, [], None]}).status_code == 404
+        client.post(
+            "/gradio_api/queue/join", json={"data": [secret, secret], "fn_index": 0, "session_hash": "x"}
+        )
+        client.post(
+            "/gradio_api/queue/join", content=secret.encode(), headers={"content-type": "application/json"}
+        )
+        answered = client.post("/api/ask", json={"question": secret}, headers=AUTH)
+        assert answered.status_code == 200
+        assert client.post("/api/ask", json={"question": secret}).status_code == 401
+    time.sleep(2)  # the malformed queue event fails on the server's own schedule
+    log = SERVE_LOGS[url].read_text(encoding="utf-8", errors="replace")
+    assert "ZQX" not in log
+    assert "秘密" not in log
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f]", log)
+    assert "gradio event failed" in log
+    turns = [line for line in log.splitlines() if "route=" in line and f"len={len(secret)}" in line]
+    assert len(turns) == 1, turns  # the UI's line only; the assistant's own turn line is dropped

@@ -34,6 +34,9 @@ QUESTIONS: tuple[tuple[str, str | None], ...] = (
 )
 
 
+API_TOKEN = "scale-out-token"  # /api/ask exists only with a token
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -102,7 +105,8 @@ def _manifest(chroma_url: str) -> Manifest:
 
 def _ask_all(url: str) -> list[dict[str, Any]]:
     answers = []
-    with httpx.Client(base_url=url, timeout=90, trust_env=False) as client:
+    headers = {"authorization": f"Bearer {API_TOKEN}"}
+    with httpx.Client(base_url=url, timeout=90, trust_env=False, headers=headers) as client:
         for question, session in QUESTIONS:
             body: dict[str, str] = {"question": question}
             if session is not None:
@@ -118,7 +122,12 @@ def _ask_all(url: str) -> list[dict[str, Any]]:
 
 def test_two_replicas_over_one_chroma_server_answer_alike(tmp_path: Path, processes: _Processes) -> None:
     model_dir = Settings().resolved_model_dir
-    base_env = {**os.environ, "NOTICE_QA_MODEL_DIR": str(model_dir), "HF_HUB_OFFLINE": "1"}
+    base_env = {
+        **os.environ,
+        "NOTICE_QA_MODEL_DIR": str(model_dir),
+        "HF_HUB_OFFLINE": "1",
+        "NOTICE_QA_API_TOKEN": API_TOKEN,
+    }
     for key in ("NOTICE_QA_DATA_DIR", "NOTICE_QA_KIOSK", "NOTICE_QA_CHROMA_URL"):
         base_env.pop(key, None)
 

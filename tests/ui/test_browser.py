@@ -51,19 +51,13 @@ def _free_port() -> int:
 def _serve(settings: Settings, assistant: Any = None) -> Iterator[str]:
     """Launch the app (the real assistant unless one is given) in this process's threads; always close it."""
     from assistant.wiring import load_assistant
-    from ui.app import build_app, launch_kwargs
+    from ui.app import build_app, start
 
     notice = parse_notice()
-    app = build_app(assistant or load_assistant(settings, notice), notice, settings)
+    assistant = assistant or load_assistant(settings, notice)
+    app = build_app(assistant, notice, settings)
     try:
-        app.launch(
-            server_name=settings.host,
-            server_port=settings.port,
-            prevent_thread_lock=True,
-            quiet=True,
-            **launch_kwargs(settings),
-        )
-        yield f"http://{settings.host}:{settings.port}/"
+        yield start(app, assistant, settings, block=False, quiet=True)
     finally:
         app.close()
 

@@ -21,11 +21,11 @@ from ui.handlers import (
     category_choices,
     clear_chat,
     filter_tasks,
-    fingerprint,
     is_idle,
     respond,
     unit_choices,
 )
+from ui.logs import question_id
 
 SECRET = "市人社局牵头哪些任务？我的身份证号是123"
 
@@ -113,7 +113,7 @@ def test_script_in_a_question_is_shown_as_text(notice: Notice) -> None:
 def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
     notice: Notice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.handlers"):
+    with caplog.at_level(logging.INFO, logger="ui.turn"):
         history, _, cleared = _ask(SECRET, [], None, BrokenAssistant(), notice)
     assert history[-1] == {
         "role": "assistant",
@@ -121,7 +121,7 @@ def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
     }
     assert cleared == ""
     assert "RuntimeError" in caplog.text
-    assert fingerprint(SECRET) in caplog.text
+    assert question_id(SECRET, Settings()) in caplog.text
     assert "身份证" not in caplog.text
     assert "Traceback" not in history[-1]["content"]
 
@@ -129,20 +129,29 @@ def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
 def test_turn_log_has_hash_length_route_latency_and_sources_but_not_the_text(
     notice: Notice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.handlers"):
+    with caplog.at_level(logging.INFO, logger="ui.turn"):
         _ask(SECRET, [], None, FakeAssistant(notice), notice)
     assert len(caplog.records) == 1
     message = caplog.records[0].getMessage()
     assert message == (
-        f"question sha256={fingerprint(SECRET)} len={len(SECRET)} route=table refused=False "
+        f"turn via=page q={question_id(SECRET, Settings())} len={len(SECRET)} route=table refused=False "
         "latency_ms=12 sources=task-12,clause-1"
     )
 
 
+def test_an_over_long_question_is_one_refused_turn(notice: Notice, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="ui.turn"):
+        _ask("问" * 11, [], None, FakeAssistant(notice), notice, Settings(max_question_chars=10))
+    assert [r.getMessage().split(" latency_ms")[0] for r in caplog.records] == [
+        f"turn via=page q={question_id('问' * 11, Settings())} len=11 route=input refused=True"
+    ]
+
+
 def test_log_questions_opts_in_to_the_text(notice: Notice, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.handlers"):
-        _ask(SECRET, [], None, FakeAssistant(notice), notice, Settings(log_questions=True))
-    assert SECRET in caplog.text
+    with caplog.at_level(logging.INFO, logger="ui.turn"):
+        _ask(SECRET + "\x1b[31m", [], None, FakeAssistant(notice), notice, Settings(log_questions=True))
+    assert len(caplog.records) == 1
+    assert f"text={SECRET}\\x1b[31m" in caplog.text  # in the same line, control characters escaped
 
 
 @pytest.mark.parametrize("message", ["", "   ", "\n", None])
