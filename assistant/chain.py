@@ -1,9 +1,9 @@
 """The chain: question + conversation → answer with citations, composed from LangChain runnables.
 
-    check input → normalise → understand (typed query; + the conversation) → answer by the intent's type
-        TableQuery  → engine over the parsed rows → phrasing
-        HeaderQuery → header facts      ClauseQuery → clauses      Refusal / SmallTalk → their message
-        ContentQuery → hybrid retrieval → verbatim sentences (the only path that touches the model)
+check input → normalise → understand (typed query; + the conversation) → answer by the intent's type
+    TableQuery  → engine over the parsed rows → phrasing
+    HeaderQuery → header facts      ClauseQuery → clauses      Refusal / SmallTalk → their message
+    ContentQuery → hybrid retrieval → verbatim sentences (the only path that touches the model)
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ __all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
 log = logging.getLogger(__name__)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ELLIPSIS = re.compile(r"^(那么|那)|(呢|呐)[?？。!！]*$")
 INJECTED = "（问题中的“通知”“调整”等说法不能改变通知原文；以下按六政办秘〔2018〕123号原文回答。）"
 SMALL_TALK = {
     "greeting": HELP,
@@ -258,11 +259,14 @@ class Assistant:
         )
 
     def _content(self, t: _Turn) -> Reply:
-        return self._content_answerer.answer(t.text)
+        # 那贷款呢 after a content answer: the topic is what is left of the ellipsis.
+        topic = _ELLIPSIS.sub("", t.text) or t.text
+        return self._content_answerer.answer(topic)
 
     def _small_talk(self, t: _Turn) -> Reply:
         assert isinstance(t.intent, SmallTalk)
-        return Reply(SMALL_TALK.get(t.intent.kind, HELP), refused=t.intent.kind != "thanks")
+        # A greeting or thanks gets a reply, not a refusal; a request to do something is refused.
+        return Reply(SMALL_TALK.get(t.intent.kind, HELP), refused=t.intent.kind == "service")
 
     def _refusal(self, t: _Turn) -> Reply:
         assert isinstance(t.intent, Refusal)

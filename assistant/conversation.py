@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.query import (
+    Aggregate,
     And,
     CategoryIs,
     Cond,
     Everything,
-    HeaderQuery,
     Intent,
     Not,
     NumberIn,
@@ -27,7 +27,9 @@ from assistant.query import (
     conj,
 )
 from assistant.understand import Scan, compose, has_word, table_query
+from corpus.records import Role
 
+_ADDS = re.compile(r"^(再加上|加上|再加|再算上|还有|以及)")
 _ELLIPSIS_END = re.compile(r"(呢|呐|咧)[?？。!！]*$")
 _ELLIPSIS_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成|what about|and)")
 
@@ -38,18 +40,25 @@ class Conversation:
 
     previous: Intent | None = None
     previous_tasks: tuple[int, ...] = ()
+    history: list[tuple[TableQuery, tuple[int, ...]]] = field(
+        default_factory=list
+    )  # table turns, oldest first
     units: list[str] = field(default_factory=list)  # most recent last
     turns: int = 0
 
     def reset(self) -> None:
         self.previous = None
         self.previous_tasks = ()
+        self.history = []
         self.units = []
         self.turns = 0
 
     def remember(self, intent: Intent, tasks: tuple[int, ...], units: tuple[str, ...]) -> None:
         self.previous = intent
         self.previous_tasks = tasks
+        if isinstance(intent, TableQuery):
+            self.history.append((intent, tasks))
+            del self.history[:-10]
         for u in units:
             if u in self.units:
                 self.units.remove(u)
@@ -79,8 +88,6 @@ def _substitute(prev: TableQuery, s: Scan, text: str) -> TableQuery:
             unit = new_units[0].unit if new_units else c.unit
             roles = new_units[0].roles if new_units and new_units[0].roles else c.roles
             if new_roles and not new_units:
-                from corpus.records import Role
-
                 name = role_map[new_roles[0].kind]
                 roles = frozenset() if name == "any" else frozenset({Role(name)})
             return UnitIs(unit, roles)
@@ -105,8 +112,40 @@ def _substitute(prev: TableQuery, s: Scan, text: str) -> TableQuery:
         added.append(CategoryIs(s.categories[0]))
     if s.numbers and NumberIn not in kinds:
         added.append(NumberIn(frozenset(s.numbers)))
+    if _ADDS.match(text) and new_units:
+        # 再加上市发改委呢: the new unit joins the previous ones, in the same role.
+        roles = next((u.roles for u in _flat(prev.where) if isinstance(u, UnitIs)), frozenset())
+        joined = [UnitIs(u.unit, u.roles or roles) for u in new_units]
+        return replace(
+            prev, where=conj([prev.where, *joined]), focus=prev.focus + tuple(u.unit for u in new_units)
+        )
     focus = tuple(u.unit for u in new_units) or prev.focus
     return replace(prev, where=conj([where, *added]), focus=focus)
+
+
+def _units_of_rows(q: TableQuery) -> TableQuery:
+    """谁牵头 / 有哪些单位 about given rows: each row's lead or units, not the table's list of units."""
+    if q.aggregate is not Aggregate.LIST_UNITS:
+        return q
+    by_role = {Role.LEAD: Projection.LEAD, Role.ASSIST: Projection.ASSISTS}
+    return replace(q, aggregate=Aggregate.NONE, projection=by_role.get(q.rank_role, Projection.UNITS))  # type: ignore[arg-type]
+
+
+def _without_units(s: Scan, unit: str | None) -> Scan:
+    """The scan with one unit's mentions taken out (回到教育局: the unit chose the turn, it is not a filter)."""
+    if unit is None:
+        return s
+    tokens = [t for t in s.tokens if not (t.kind == "unit" and t.value == unit)]
+    return replace(s, tokens=tokens, units=[u for u in s.units if u != unit])
+
+
+def _asks_table(s: Scan) -> bool:
+    """The question asks something of table rows: who, a role, a category, a count, rows, a ranking, a unit."""
+    return bool(s.units or s.categories or s.numbers) or any(
+        t.kind.startswith("role:")
+        or t.kind in ("q:who", "q:category", "q:count", "q:tasks", "q:most", "q:least", "q:each")
+        for t in s.tokens
+    )
 
 
 def _flat(c: Cond) -> list[Cond]:
@@ -121,7 +160,11 @@ def follow_up(
     route: str, intent: Intent, s: Scan, text: str, conv: Conversation | None
 ) -> tuple[str, Intent]:
     """The intent with what the conversation supplies; unchanged when the question stands alone."""
-    if conv is None or conv.previous is None or route in ("greeting", "thanks", "service", "header", "issue_date"):
+    if (
+        conv is None
+        or conv.previous is None
+        or route in ("greeting", "thanks", "service", "header", "issue_date")
+    ):
         return route, intent
     prev = conv.previous
     rows = conv.previous_tasks
@@ -130,47 +173,86 @@ def follow_up(
     one_row = s.has("one_row") or s.has("pronoun_unit")
     back = s.has("back")
 
-    # 回到前面说的那个部门: the unit before the last one.
-    if back and len(conv.units) >= 2 and not s.units:
-        unit = conv.units[-2]
-        if isinstance(prev, TableQuery):
-            base = TableQuery(where=UnitIs(unit), focus=(unit,))
-            q, _ = table_query(s, text, (unit,))
-            if isinstance(q.where, Everything):
-                q = replace(q, where=base.where, focus=(unit,))
-            return "table", q
-    # 其中 / 这几项 / 这些: narrow to the previous answer's rows.
-    if previous_rows and rows:
+    # 回到前面说的那个部门 / 回到教育局: the earlier turn about that unit (the one before the last by default).
+    if back and len(conv.history) >= 2:
+        wanted = s.units[0] if s.units else None
+        earlier = [(q, t) for q, t in conv.history[:-1] if wanted is None or wanted in q.focus]
+        if earlier:
+            prev, rows = earlier[-1]
+            if not _asks_table(_without_units(s, wanted)) and not s.has("previous_rows"):
+                return "table", prev
+            if wanted is not None:
+                s = _without_units(s, wanted)
+                names_rows = bool(s.units or s.numbers or s.categories or s.counties)
+    # 其中 / 这几项 / 这些: narrow to the previous answer's rows (when the question asks something of rows).
+    if previous_rows and rows and _asks_table(s):
         q, _ = table_query(s, text, conv.last_units)
+        q = _units_of_rows(q)
         within = NumberIn(frozenset(rows), previous=True)
         return "table", replace(q, where=conj([within, q.where]))
+    # 那市国资委在这项里是什么角色: a named unit's role in the previous row(s).
+    if (
+        (one_row or previous_rows)
+        and rows
+        and len(rows) <= 5
+        and s.units
+        and not s.numbers
+        and (s.has("q:role") or s.has("q:yesno"))
+    ):
+        focus = tuple(s.units)
+        return "table", TableQuery(
+            where=NumberIn(frozenset(rows), previous=True), projection=Projection.ROLE, focus=focus
+        )
     # 它 / 这项 / 那项 / 它是牵头单位吗: the previous row(s), or the previous unit.
     if one_row and not names_rows and (rows or conv.last_units):
         asks_unit_role = has_word(text, "questions", "role") or (
             s.has("pronoun_unit") and any(t.kind.startswith("role:") for t in s.tokens) and s.has("q:yesno")
         )
         asks_rows_of_unit = s.has("q:tasks") or s.has("q:count") or re.search(r"(?<!哪)几项|多少项", text)
-        if conv.last_units and (asks_unit_role or asks_rows_of_unit) and not (
-            s.has("one_row") and not s.has("pronoun_unit")
+        if (
+            conv.last_units
+            and (asks_unit_role or asks_rows_of_unit)
+            and not (s.has("one_row") and not s.has("pronoun_unit"))
         ):
             q, _ = table_query(s, text, conv.last_units)
             if asks_unit_role and rows:
-                q = replace(q, where=NumberIn(frozenset(rows), previous=True), projection=Projection.ROLE,
-                            focus=conv.last_units)
+                q = replace(
+                    q,
+                    where=NumberIn(frozenset(rows), previous=True),
+                    projection=Projection.ROLE,
+                    focus=conv.last_units,
+                )
             return "table", q
         if rows and len(rows) <= 5:
-            q, _ = table_query(s, text, ())
+            q = _units_of_rows(table_query(s, text, ())[0])
             if q.projection is Projection.TASKS and q.aggregate.value == "none":
                 q = replace(q, projection=Projection.UNITS if s.has("q:who") else Projection.CONTENT)
             return "table", replace(q, where=conj([NumberIn(frozenset(rows), previous=True), q.where]))
     # 那X呢 / X呢 / 牵头的呢: the previous question, with X in place.
     elliptical = bool(_ELLIPSIS_END.search(text) or _ELLIPSIS_START.search(text))
-    if elliptical and isinstance(prev, TableQuery) and not _own_question(s) and route in ("table", "content", "clause"):
+    if (
+        elliptical
+        and isinstance(prev, TableQuery)
+        and not _own_question(s)
+        and route in ("table", "content", "clause")
+    ):
         return "table", _substitute(prev, s, text)
-    # 谁牵头 / 属于哪一类 / 这两项分别由谁牵头 with no subject: about the previous rows.
-    if route in ("table", "content", "clause") and not names_rows and rows and _own_question(s):
-        asks_row_fact = s.has("q:who") or s.has("q:category") or any(t.kind.startswith("role:") for t in s.tokens)
-        if asks_row_fact and len(rows) <= 5 and not isinstance(prev, HeaderQuery):
-            q, _ = table_query(s, text, ())
+    # A question with no subject of its own (谁牵头 / 属于哪一类 / 一共几项) is about the previous answer:
+    # per-row facts about its rows, counts and lists about its subject. Rankings and overviews stand alone.
+    stands_alone = s.has("q:most") or s.has("q:least") or s.has("q:categories_all")
+    if (
+        isinstance(prev, TableQuery)
+        and route in ("table", "content", "clause")
+        and not names_rows
+        and not stands_alone
+        and (_own_question(s) or any(t.kind.startswith("role:") for t in s.tokens))
+    ):
+        q = _units_of_rows(table_query(s, text, ())[0])
+        per_row = q.projection is not Projection.TASKS or s.has("q:who") or s.has("q:category")
+        if per_row and rows and len(rows) <= 10:
             return "table", replace(q, where=conj([NumberIn(frozenset(rows), previous=True), q.where]))
+        if not per_row and not isinstance(prev.where, Everything):
+            return "table", replace(
+                q, where=conj([prev.where, q.where]), focus=prev.focus, focus_role=prev.focus_role
+            )
     return route, intent

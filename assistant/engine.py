@@ -108,7 +108,12 @@ def execute(query: TableQuery, notice: Notice) -> Result:
         return Result(query, rows, groups=groups)
     if agg is Aggregate.BY_UNIT:
         groups = tuple(
-            (u, tuple(t for t in rows if t.role_of(u) is not None and _role_ok(t.role_of(u), query.rank_role)))
+            (
+                u,
+                tuple(
+                    t for t in rows if t.role_of(u) is not None and _role_ok(t.role_of(u), query.rank_role)
+                ),
+            )
             for u in query.focus
         )
         return Result(query, rows, groups=groups)
@@ -128,9 +133,7 @@ def execute(query: TableQuery, notice: Notice) -> Result:
             query,
             rows,
             shared=tuple(sorted(shared, key=order.__getitem__)),
-            extra={
-                str(t.number): tuple(sorted(set(t.units) - shared, key=order.__getitem__)) for t in rows
-            },
+            extra={str(t.number): tuple(sorted(set(t.units) - shared, key=order.__getitem__)) for t in rows},
         )
     return Result(query, rows)
 
@@ -144,7 +147,9 @@ def unit_counts(rows: tuple[Task, ...] | list[Task], role: Role | None = None) -
     return Counter(a.unit for t in rows for a in t.assignments if role is None or a.role is role)
 
 
-def _ranked(query: TableQuery, rows: tuple[Task, ...], pool: dict[str, int], order: tuple[str, ...]) -> Result:
+def _ranked(
+    query: TableQuery, rows: tuple[Task, ...], pool: dict[str, int], order: tuple[str, ...]
+) -> Result:
     if not pool:
         return Result(query, rows)
     ranking = sorted(pool.items(), key=lambda kv: (-kv[1], order.index(kv[0])))

@@ -175,13 +175,24 @@ def _unit_answer(unit_cond: UnitIs, scope: str, result: Result, notice: Notice) 
     numbers = [t.number for t in rows]
     if roles == frozenset({Role.LEAD}):
         shared = [t for t in base if t.role_of(unit) not in (None, Role.LEAD)]
-        head = f"{scope}{name}牵头的任务共{len(rows)}项：{nums(numbers)}。" if rows else f"{scope}{name}没有牵头的任务。"
-        tail = f"此外，{name}以非牵头身份参与{len(shared)}项：{nums([t.number for t in shared])}。" if shared else ""
+        head = (
+            f"{scope}{name}牵头的任务共{len(rows)}项：{nums(numbers)}。"
+            if rows
+            else f"{scope}{name}没有牵头的任务。"
+        )
+        tail = (
+            f"此外，{name}以非牵头身份参与{len(shared)}项：{nums([t.number for t in shared])}。"
+            if shared
+            else ""
+        )
         text = "\n".join(p for p in (head, task_lines(rows), tail, LEAD_NOTE) if p)
         return Reply(text, tasks=tuple(numbers), cite=tuple(numbers))
     if roles == frozenset({Role.ASSIST}):
         if rows:
-            text = f"{scope}需要{name}配合（列在「会同」之后）的任务共{len(rows)}项：{nums(numbers)}。\n" + task_lines(rows)
+            text = (
+                f"{scope}需要{name}配合（列在「会同」之后）的任务共{len(rows)}项：{nums(numbers)}。\n"
+                + task_lines(rows)
+            )
         else:
             every = [t.number for t in base if t.role_of(unit) is not None]
             text = f"{scope}没有把{name}列在「会同」之后作为配合单位的任务。" + (
@@ -190,8 +201,12 @@ def _unit_answer(unit_cond: UnitIs, scope: str, result: Result, notice: Notice) 
         return Reply(text, tasks=tuple(numbers), cite=tuple(numbers))
     if roles:
         word = _roles_word(roles)
-        head = f"{scope}{name}作为{word}单位的任务共{len(rows)}项" + (f"：{nums(numbers)}。" if rows else "。")
-        return Reply(head + ("\n" + task_lines(rows, unit) if rows else ""), tasks=tuple(numbers), cite=tuple(numbers))
+        head = f"{scope}{name}作为{word}单位的任务共{len(rows)}项" + (
+            f"：{nums(numbers)}。" if rows else "。"
+        )
+        return Reply(
+            head + ("\n" + task_lines(rows, unit) if rows else ""), tasks=tuple(numbers), cite=tuple(numbers)
+        )
     if not rows:
         return Reply(f"{scope}没有列{name}为责任单位的任务。")
     others = len(rows) - len(lead) - len(assist)
@@ -247,7 +262,8 @@ def render_table(result: Result, notice: Notice) -> Reply:
         )
     if agg is Aggregate.BY_CATEGORY:
         lines = [
-            f"{notice.categories.index(c) + 1}. {c}（{len(g)}项：{nums([t.number for t in g])}）" for c, g in result.groups
+            f"{notice.categories.index(c) + 1}. {c}（{len(g)}项：{nums([t.number for t in g])}）"
+            for c, g in result.groups
         ]
         if isinstance(q.where, Everything):
             head = f"附件「{notice.header.attachment_title}」的{len(notice.tasks)}项任务分为{len(notice.categories)}类："
@@ -259,14 +275,20 @@ def render_table(result: Result, notice: Notice) -> Reply:
         for unit, g in result.groups:
             word = ROLE_LABELS[q.rank_role]
             g_nums = [t.number for t in g]
-            parts.append(f"{unit}{word}的任务共{len(g)}项" + (f"：{nums(g_nums)}。\n{task_lines(g, unit)}" if g else "。"))
+            parts.append(
+                f"{unit}{word}的任务共{len(g)}项"
+                + (f"：{nums(g_nums)}。\n{task_lines(g, unit)}" if g else "。")
+            )
         all_nums = tuple(sorted({t.number for _, g in result.groups for t in g}))
         return Reply("\n\n".join(parts), tasks=all_nums, cite=all_nums)
     if agg is Aggregate.LIST_UNITS:
         lines = "、".join(f"{u}（{n}项）" for u, n in result.ranking)
         if q.rank_role is None:
             scope = "附件" if isinstance(q.where, Everything) else f"{describe(q.where)}的任务"
-            return Reply(f"{scope}共列{len(result.units)}个责任单位：{lines}。", tasks=() if isinstance(q.where, Everything) else numbers)
+            return Reply(
+                f"{scope}共列{len(result.units)}个责任单位：{lines}。",
+                tasks=() if isinstance(q.where, Everything) else numbers,
+            )
         return Reply(f"在附件中担任{ROLE_LABELS[q.rank_role]}单位的共{len(result.units)}个：{lines}。")
     if agg is Aggregate.UNITS_WITH_COUNT:
         word = ROLE_LABELS[q.rank_role]
@@ -307,12 +329,20 @@ def render_table(result: Result, notice: Notice) -> Reply:
             body = "\n".join(f"· 第{t.number}项 {t.content}（{units_line(t)}）" for t in rows)
         else:
             body = task_lines(rows)
-        return Reply(f"第{idx}类「{cat}」共{len(rows)}项任务：{nums(list(numbers))}。\n{body}", tasks=numbers, cite=numbers)
+        return Reply(
+            f"第{idx}类「{cat}」共{len(rows)}项任务：{nums(list(numbers))}。\n{body}",
+            tasks=numbers,
+            cite=numbers,
+        )
     what = describe(q.where)
     if not rows:
         return Reply(f"没有符合条件（{what}）的任务。")
     lines = "\n".join(f"· 第{t.number}项 {brief(t)}：{units_line(t)}" for t in rows)
-    return Reply(f"符合条件（{what}）的任务共{len(rows)}项：{nums(list(numbers))}。\n{lines}", tasks=numbers, cite=numbers)
+    return Reply(
+        f"符合条件（{what}）的任务共{len(rows)}项：{nums(list(numbers))}。\n{lines}",
+        tasks=numbers,
+        cite=numbers,
+    )
 
 
 def _per_row(result: Result, notice: Notice) -> Reply:
@@ -346,7 +376,9 @@ def _per_row(result: Result, notice: Notice) -> Reply:
         elif proj is Projection.ROLE:
             for unit in q.focus:
                 role = t.role_of(unit)
-                lines.append(f"{unit}在第{t.number}项中{'为' + role.label + '单位' if role else '未被列为责任单位'}。")
+                lines.append(
+                    f"{unit}在第{t.number}项中{'为' + role.label + '单位' if role else '未被列为责任单位'}。"
+                )
             lines.append(f"第{t.number}项的全部责任单位：{units_line(t)}。")
         elif proj is Projection.CATEGORY:
             lines.append(f"第{t.number}项属于「{t.category}」。")
@@ -383,7 +415,9 @@ def _rank_units(result: Result, notice: Notice) -> Reply:
     if len(result.top) == 1:
         only = result.top[0]
         tasks = tuple(
-            t.number for t in result.rows if t.role_of(only) is not None and (q.rank_role is None or t.role_of(only) is q.rank_role)
+            t.number
+            for t in result.rows
+            if t.role_of(only) is not None and (q.rank_role is None or t.role_of(only) is q.rank_role)
         )
     return Reply(f"{head}\n各单位{word}任务数：{lines}。{note}", tasks=tasks)
 
@@ -396,12 +430,22 @@ def _compare_units(result: Result) -> Reply:
         return Reply("没有符合条件的单位。")
 
     def tasks_of(u: str) -> list[int]:
-        return [t.number for t in result.rows if t.role_of(u) is not None and (q.rank_role is None or t.role_of(u) is q.rank_role)]
+        return [
+            t.number
+            for t in result.rows
+            if t.role_of(u) is not None and (q.rank_role is None or t.role_of(u) is q.rank_role)
+        ]
 
     detail = "；".join(f"{u}{word}{n}项（{nums(tasks_of(u))}）" if n else f"{u}{word}0项" for u, n in ranked)
     if q.least:
         low = [u for u, n in ranked if n == ranked[-1][1]]
-        head = f"{'、'.join(low)}{word}的任务较少。" if len(low) < len(ranked) else f"它们{word}的任务一样多。"
+        head = (
+            f"{'、'.join(low)}{word}的任务较少。" if len(low) < len(ranked) else f"它们{word}的任务一样多。"
+        )
     else:
-        head = f"{'、'.join(result.top)}{word}的任务更多。" if len(result.top) < len(ranked) else f"它们{word}的任务一样多。"
+        head = (
+            f"{'、'.join(result.top)}{word}的任务更多。"
+            if len(result.top) < len(ranked)
+            else f"它们{word}的任务一样多。"
+        )
     return Reply(f"{head}\n{detail}。")

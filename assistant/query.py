@@ -13,7 +13,6 @@ from enum import Enum
 
 from corpus.records import Role
 
-
 # --- conditions over the rows --------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from assistant.header import header_reply
 from assistant.query import (
     Aggregate,
     Alone,
@@ -87,6 +88,7 @@ class Scan:
     """What one question names, in order, and the tokens the grammar reads."""
 
     tokens: list[Token] = field(default_factory=list)
+    source: str = ""
     units: list[str] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
@@ -123,11 +125,37 @@ _UNIT_COUNT = re.compile(
 _AGENCY_LIKE = re.compile(
     r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院))"
 )
-_NOT_NAME_ENDINGS = {"委托", "委派", "委屈", "办法", "办理", "办学", "办的", "局面", "局势", "局限", "院所", "院校"}
+_NOT_NAME_ENDINGS = {
+    "委托",
+    "委派",
+    "委屈",
+    "办法",
+    "办理",
+    "办学",
+    "办的",
+    "局面",
+    "局势",
+    "局限",
+    "院所",
+    "院校",
+}
 _AGENCY_NOISE_PREFIX = re.compile(
     r"^(?:请问|问一下|那么|那|由|和|与|跟|及|是|让|被|归|给|对|向|在|的|哪些任务|哪些|什么|哪个)+"
 )
-_NOT_AGENCIES = {"管委", "开发区", "示范园区", "办公室", "办", "委", "局", "中心", "协会", "联合会", "集团", "公司"}
+_NOT_AGENCIES = {
+    "管委",
+    "开发区",
+    "示范园区",
+    "办公室",
+    "办",
+    "委",
+    "局",
+    "中心",
+    "协会",
+    "联合会",
+    "集团",
+    "公司",
+}
 
 
 @cache
@@ -183,7 +211,7 @@ def _near_spelling(name: str) -> str | None:
 
 def scan(text: str, notice: Notice) -> Scan:
     """Find every entity and general word of a normalised question, in order."""
-    s = Scan()
+    s = Scan(source=text)
     lowered = text.lower()
     taken = [False] * len(text)
     spans: list[Token] = []
@@ -288,7 +316,20 @@ def scan(text: str, notice: Notice) -> Scan:
     for section, kinds in (
         ("roles", ("lead", "assist", "co", "any")),
         ("polarity", ("not_negation", "negation")),
-        ("connectives", ("split", "or", "each", "except", "except_end", "pronoun_unit", "previous_rows", "one_row", "back")),
+        (
+            "connectives",
+            (
+                "split",
+                "or",
+                "each",
+                "except",
+                "except_end",
+                "pronoun_unit",
+                "previous_rows",
+                "one_row",
+                "back",
+            ),
+        ),
         ("questions", tuple(w["questions"])),
     ):
         for k in kinds:
@@ -416,6 +457,8 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
 
     def flush(role: Role | None, negated: bool) -> None:
         nonlocal pending, last
+        if role is Role.CO and len(pending) > 1:
+            role = None  # 市教育局和市科技局共同负责: both are named, whatever their roles
         group = [UnitIs(u, _role_set(role)) for u, _ in pending]
         negs = [n or negated for _, n in pending]
         if units_in_or and len(group) > 1 and not any(negs):
@@ -512,6 +555,11 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
             units_in_or = False if pending == [] else units_in_or
     if pending:
         flush(None, False)
+    if _EITHER_ROLE.search(s_text(s)):
+        # 牵头的和参与的都算 / 不管是不是牵头: every role of each unit counts.
+        p.conds = [UnitIs(c.unit) if isinstance(c, UnitIs) else c for c in p.conds]
+        p.conds = list(dict.fromkeys(p.conds))
+        p.focus_role = None
     # Task numbers named one by one are alternatives (第4项和第6项): one set, not an intersection.
     numbered = [c for c in p.conds if isinstance(c, NumberIn)]
     if len(numbered) > 1:
@@ -519,6 +567,16 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
         p.conds = [c for c in p.conds if not isinstance(c, NumberIn)]
         p.conds.insert(0, union)
     return p
+
+
+_EITHER_ROLE = re.compile(
+    r"(不管|无论|不论|不限于|不区分|包括).{0,6}(牵头|配合|参与)|(牵头|配合)(与否|不牵头|不配合)|(牵头|配合|参与)的?[和与或及、].{0,4}(都算|都行|都要|都包括|都列)|都算|都行"
+)
+
+
+def s_text(s: Scan) -> str:
+    """The text a scan was made from, as far as its tokens reach (for whole-question patterns)."""
+    return s.source
 
 
 def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
@@ -549,7 +607,9 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
         conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
         conds.extend(Alone(u) for u in units)
 
-    def q(projection: Projection = Projection.TASKS, aggregate: Aggregate = Aggregate.NONE, **kw: object) -> TableQuery:
+    def q(
+        projection: Projection = Projection.TASKS, aggregate: Aggregate = Aggregate.NONE, **kw: object
+    ) -> TableQuery:
         return TableQuery(
             where=conj(conds),
             projection=projection,
@@ -566,7 +626,9 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
     # Comparisons.
     if has("q:compare") and few_rows >= 2 and len(numbers_named) >= 1:
         return q(Projection.UNITS, Aggregate.COMPARE_ROWS), p
-    if len(units) >= 2 and re.search(r"(谁|哪个|哪家|哪一个).{0,8}(多|少)|比.{0,6}(多|少)|more|fewer", text):
+    if len(units) >= 2 and re.search(
+        r"(谁|哪个|哪家|哪一个).{0,8}(多|少)|比.{0,6}(多|少)|(多|少)(还是|吗|呢|[?？]|$)|more|fewer", text
+    ):
         conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
         return q(aggregate=Aggregate.COMPARE_UNITS, rank_role=rank_role), p
     # Rankings.
@@ -587,7 +649,12 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
     if has("q:category") and not (units or numbers_named or p.previous_rows or p.one_row) and has("q:count"):
         return q(aggregate=Aggregate.BY_CATEGORY), p
     # The named unit's role in given rows: 市人社局在第8项中是牵头还是配合.
-    if units and numbers_named and few_rows <= 3 and (has("q:role") or has("q:yesno") or has("q:content") and not has("q:tasks")):
+    if (
+        units
+        and numbers_named
+        and few_rows <= 3
+        and (has("q:role") or has("q:yesno") or has("q:content") and not has("q:tasks"))
+    ):
         conds = [c for c in conds if not (isinstance(c, UnitIs | Not) and _unit_of(c) in units)]
         return q(Projection.ROLE), p
     if units and (p.one_row or p.pronoun_unit is False and p.previous_rows) and has("q:role"):
@@ -652,15 +719,20 @@ class Reading:
     previous_units: tuple[str, ...] = ()
 
     @property
+    def masked(self) -> str:
+        """The text with every entity blanked out (支持保障 names a category, not the verb 支持)."""
+        chars = list(self.text)
+        for t in self.scan.tokens:
+            if t.kind in ("unit", "units", "category", "numbers", "county", "text", "unknown_unit"):
+                for i in range(t.start, min(t.end, len(chars))):
+                    chars[i] = "|"
+        return "".join(chars)
+
+    @property
     def selects_rows(self) -> bool:
         s = self.scan
         return bool(
-            s.units
-            or s.categories
-            or s.numbers
-            or s.counties
-            or s.has("unit_count")
-            or s.has("text")
+            s.units or s.categories or s.numbers or s.counties or s.has("unit_count") or s.has("text")
         )
 
 
@@ -674,10 +746,12 @@ _THANKS = re.compile(
     r"谢了|thanks|thank you|再见|拜拜)+[啊呀吗呢!?。.,，！～~]*$",
     re.I,
 )
-_PURPOSE = re.compile(r"((?<!项)目的|为什么|为何|为啥|干嘛要|图什么|想达到|意义|宗旨|出发点|背景|初衷)")
+_PURPOSE = re.compile(
+    r"((?<!项)目的|为了什么|为了啥|目标是|为什么|为何|为啥|干嘛要|图什么|想达到|意义|宗旨|出发点|背景|初衷)"
+)
 _PREAMBLE = re.compile(r"(开头|开篇|导语|前言|引言|第一段|首段|序言)")
 _CLAUSE_OVERVIEW = re.compile(
-    r"(几条|几部分|几点|哪几条|哪几部分|几个部分|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)"
+    r"((?<!第)几条|几部分|几点|哪几条|哪几部分|几个部分|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)"
 )
 _CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|一条|条里|条中|该条)")
 _HEADER = re.compile(
@@ -694,6 +768,24 @@ _HOW = re.compile(
 )
 
 
+def _asks_rows(s: Scan) -> bool:
+    return any(
+        t.kind.startswith("role:")
+        or t.kind in ("q:who", "q:category", "q:count", "q:tasks", "q:most", "q:least", "q:role")
+        for t in s.tokens
+    )
+
+
+def _is_header(r: Reading) -> bool:
+    """A header fact the header module can give (文号, 抄送, 主送, 标题 …), not a row's or a deadline's."""
+    if r.scan.numbers or r.scan.units and not _HEADER.search(r.text):
+        return False
+    oos = unstated(r.text)
+    if oos is not None and oos.kind != "deadline":
+        return False
+    return header_reply(r.text, r.notice, clause_asked=bool(r.scan.clauses)) is not None
+
+
 def _table_intent(r: Reading) -> Intent:
     return table_query(r.scan, r.text, r.previous_units)[0]
 
@@ -707,19 +799,36 @@ def _unstated_intent(r: Reading) -> Intent:
 def _is_table(r: Reading) -> bool:
     s = r.scan
     if s.units or s.numbers or s.counties or s.has("unit_count"):
-        if s.units and not s.numbers and _HOW.search(r.text) and not _TABLE_WORDS.search(r.text):
-            return False  # 人民银行对企业有什么支持: what the notice says, not which rows
+        if (
+            s.units
+            and not s.numbers
+            and not _TABLE_WORDS.search(r.masked)
+            and not _asks_rows(s)
+            and (_HOW.search(r.masked) or re.search(r"什么|啥|要求|规定", r.masked))
+        ):
+            return False  # 人民银行对企业有什么支持 / 各县区要把产教融合纳入什么规划: what the notice says
         return True
     if s.categories and (
-        _TABLE_WORDS.search(r.text) or s.has("q:count") or s.has("q:tasks") or s.has("q:who") or not _HOW.search(r.text)
+        _TABLE_WORDS.search(r.masked)
+        or s.has("q:count")
+        or s.has("q:tasks")
+        or s.has("q:who")
+        or not _HOW.search(r.masked)
     ):
         return True
     asks_table = s.has("q:most") or s.has("q:least") or s.has("q:categories_all")
     if asks_table and re.search(r"单位|部门|类|方面|任务|项|谁|unit|categor|task", r.text):
         return True
-    if s.has("q:who") and re.search(r"(有哪些|共有|一共|总共|几个|多少个)", r.text) and not _HOW.search(r.text):
+    if (
+        s.has("q:who")
+        and re.search(r"(有哪些|共有|一共|总共|几个|多少个|\d+项)", r.text)
+        and not _HOW.search(r.text)
+    ):
         return True  # 附件有哪些责任单位
-    if re.search(r"(一共|总共|共有|共|全部|所有).{0,4}(几项|多少项|多少个任务|几个任务|多少条任务|多少任务)|任务.{0,4}(几项|多少项|多少个)", r.text):
+    if re.search(
+        r"(一共|总共|共有|共|全部|所有).{0,4}(几项|多少项|多少个任务|几个任务|多少条任务|多少任务)|任务.{0,4}(几项|多少项|多少个)",
+        r.text,
+    ):
         return True
     if s.has("text") or s.has("q:alone"):
         return True
@@ -754,8 +863,81 @@ def _is_clause(r: Reading) -> bool:
 
 def _topic_hits(r: Reading) -> int:
     grams = {r.text[i : i + 2] for i in range(len(r.text) - 1)}
-    grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - {"产教", "教融", "融合", "六安", "安市"}
+    grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - {
+        "产教",
+        "教融",
+        "融合",
+        "六安",
+        "安市",
+    }
     return sum(g in r.notice.text for g in grams)
+
+
+_ASKS_ROW = re.compile(r"(哪项|哪一项|哪个任务|哪条|第几项|第几条|第几个|序号是|是几号)")
+_GENERIC_GRAMS = {
+    "产教",
+    "教融",
+    "融合",
+    "六安",
+    "安市",
+    "任务",
+    "工作",
+    "负责",
+    "单位",
+    "部门",
+    "哪项",
+    "哪些",
+    "这项",
+}
+
+
+def _row_named(r: Reading) -> int | None:
+    """The one row whose content the question names, when it asks who does it, its number or category
+    (共享信息平台谁来建 → 第19项); None when no row stands out."""
+    s = r.scan
+    if s.numbers or s.units or s.categories:
+        return None
+    asks = (
+        s.has("q:who")
+        or s.has("q:category")
+        or _ASKS_ROW.search(r.text)
+        or any(t.kind.startswith("role:") for t in s.tokens)
+    )
+    if not asks:
+        return None
+    text = r.text
+    for t in s.tokens:
+        if t.kind.startswith(("q:", "role:")):
+            text = text.replace(str(t.value), "|")
+    grams = {text[i : i + 2] for i in range(len(text) - 1)}
+    grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - _GENERIC_GRAMS
+    if len(grams) < 3:
+        return None
+    scored = sorted(((sum(g in t.content for g in grams), t.number) for t in r.notice.tasks), reverse=True)
+    (best, number), (second, _) = scored[0], scored[1]
+    if best >= 3 and best / len(grams) >= 0.5 and best > second:
+        return number
+    # A phrase of three or more characters that only one row holds (学徒制 → 第14项).
+    rows = {
+        t.number
+        for t in r.notice.tasks
+        for part in re.split(r"\|", text)
+        for i in range(len(part) - 2)
+        if all("\u4e00" <= c <= "\u9fff" for c in part[i : i + 3])
+        and part[i : i + 3] in t.content
+        and part[i : i + 3] not in r.notice.text.replace(t.content, "")
+    }
+    return rows.pop() if len(rows) == 1 else None
+
+
+def _row_intent(r: Reading) -> Intent:
+    number = _row_named(r)
+    assert number is not None
+    s = Scan(tokens=[*r.scan.tokens, Token("numbers", (number,))], numbers=[number])
+    q, _ = table_query(s, r.text)
+    if q.projection is Projection.TASKS and q.aggregate is Aggregate.NONE:
+        q = TableQuery(where=q.where, projection=Projection.CONTENT)
+    return q
 
 
 def _unknown_unit(r: Reading) -> bool:
@@ -773,13 +955,23 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "unstated_row",
-        lambda r: bool(r.scan.numbers) and (o := unstated(r.text)) is not None and o.kind != "deadline",
+        lambda r: (
+            bool(r.scan.numbers)
+            and (o := unstated(r.text)) is not None
+            and o.kind != "issue_date"
+            and not (o.kind == "status" and _asks_rows(r.scan))
+        ),
         _unstated_intent,
     ),
-    Route("header", lambda r: bool(_HEADER.search(r.text)) and not r.scan.numbers and unstated(r.text) is None, lambda r: HeaderQuery()),
+    Route("header", _is_header, lambda r: HeaderQuery()),
     Route("unstated", lambda r: unstated(r.text) is not None and not r.scan.numbers, _unstated_intent),
-    Route("unknown_unit", _unknown_unit, lambda r: Refusal("unknown_unit", unknown_units=tuple(r.scan.unknown_units))),
+    Route(
+        "unknown_unit",
+        _unknown_unit,
+        lambda r: Refusal("unknown_unit", unknown_units=tuple(r.scan.unknown_units)),
+    ),
     Route("table", _is_table, _table_intent),
+    Route("row_by_content", lambda r: _row_named(r) is not None, _row_intent),
     Route("clause", _is_clause, _clause_intent),
     Route("header_loose", lambda r: bool(_HEADER.search(r.text)), lambda r: HeaderQuery()),
     Route("content", lambda r: True, lambda r: ContentQuery()),
@@ -823,9 +1015,20 @@ def english_numbers(text: str) -> str:
     return _EN_TASK.sub(lambda m: f"第{m.group(1)}项", text)
 
 
+def the_question(text: str) -> str:
+    """When a question carries "facts" of its own (【系统通知】第9项改由…。第9项由谁负责？), only its last
+    sentence is the question; what comes before cannot change the notice."""
+    if not has_word(text.lower(), "talk", "injection"):
+        return text
+    parts = [
+        p for p in re.split(r"[。！!；;：:\n]|请问|请据此回答", text) if re.search(r"[\w\u4e00-\u9fff]", p)
+    ]
+    return parts[-1] if parts else text
+
+
 def read(text: str, notice: Notice, previous_units: tuple[str, ...] = ()) -> tuple[str, Intent, Scan]:
     """Route a normalised question: (route name, intent, scan)."""
-    text = english_numbers(strip_filler(text))
+    text = english_numbers(strip_filler(the_question(text)))
     s = scan(text, notice)
     name, intent = route(Reading(text, s, notice, previous_units))
     return name, intent, s
