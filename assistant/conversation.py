@@ -16,6 +16,7 @@ from assistant.query import (
     And,
     CategoryIs,
     Cond,
+    ContentQuery,
     Everything,
     Intent,
     Not,
@@ -29,6 +30,7 @@ from assistant.query import (
 from assistant.understand import Scan, compose, has_word, table_query
 from corpus.records import Role
 
+_WHICH_ROW = re.compile(r"第几项|第几条|哪一项|哪项|几号")
 _ADDS = re.compile(r"^(再加上|加上|再加|再算上|还有|以及)")
 _ELLIPSIS_END = re.compile(r"(呢|呐|咧)[?？。!！]*$")
 _ELLIPSIS_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成|what about|and)")
@@ -240,18 +242,25 @@ def follow_up(
     # A question with no subject of its own (谁牵头 / 属于哪一类 / 一共几项) is about the previous answer:
     # per-row facts about its rows, counts and lists about its subject. Rankings and overviews stand alone.
     stands_alone = s.has("q:most") or s.has("q:least") or s.has("q:categories_all")
-    if (
-        isinstance(prev, TableQuery)
-        and route in ("table", "content", "clause")
-        and not names_rows
-        and not stands_alone
-        and (_own_question(s) or any(t.kind.startswith("role:") for t in s.tokens))
-    ):
+    asks_something = (
+        _own_question(s) or any(t.kind.startswith("role:") for t in s.tokens) or _WHICH_ROW.search(text)
+    )
+    if route in ("table", "content", "clause") and not names_rows and not stands_alone and asks_something:
         q = _units_of_rows(table_query(s, text, ())[0])
-        per_row = q.projection is not Projection.TASKS or s.has("q:who") or s.has("q:category")
-        if per_row and rows and len(rows) <= 10:
+        per_row = (
+            q.projection is not Projection.TASKS
+            or s.has("q:who")
+            or s.has("q:category")
+            or bool(_WHICH_ROW.search(text))
+        )
+        quoted_rows = (
+            isinstance(prev, ContentQuery) and 0 < len(rows) <= 3
+        )  # a content answer that quoted rows
+        if per_row and rows and len(rows) <= 10 and (isinstance(prev, TableQuery) or quoted_rows):
+            if q.projection is Projection.TASKS and s.has("q:who"):
+                q = replace(q, projection=Projection.UNITS)
             return "table", replace(q, where=conj([NumberIn(frozenset(rows), previous=True), q.where]))
-        if not per_row and not isinstance(prev.where, Everything):
+        if isinstance(prev, TableQuery) and not per_row and not isinstance(prev.where, Everything):
             return "table", replace(
                 q, where=conj([prev.where, q.where]), focus=prev.focus, focus_role=prev.focus_role
             )
