@@ -210,7 +210,12 @@ def follow_up(
         asks_unit_role = has_word(text, "questions", "role") or (
             s.has("pronoun_unit") and any(t.kind.startswith("role:") for t in s.tokens) and s.has("q:yesno")
         )
-        asks_rows_of_unit = s.has("q:tasks") or s.has("q:count") or re.search(r"(?<!哪)几项|多少项", text)
+        asks_rows_of_unit = (
+            s.has("q:tasks")
+            or s.has("q:count")
+            or bool(re.search(r"(?<!哪)几项|多少项|哪些|哪几", text))
+            or (s.has("pronoun_unit") and not (s.has("q:category") or s.has("q:who") or s.has("q:content")))
+        )
         if (
             conv.last_units
             and (asks_unit_role or asks_rows_of_unit)

@@ -805,6 +805,7 @@ def _is_table(r: Reading) -> bool:
             and not _TABLE_WORDS.search(r.masked)
             and not _asks_rows(s)
             and (_HOW.search(r.masked) or re.search(r"什么|啥|要求|规定", r.masked))
+            and not re.search(r"做什么|干什么|干啥|做啥|管什么|管啥|负责什么", r.masked)
         ):
             return False  # 人民银行对企业有什么支持 / 各县区要把产教融合纳入什么规划: what the notice says
         return True

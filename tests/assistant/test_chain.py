@@ -182,7 +182,7 @@ def test_internal_errors_become_one_friendly_line(notice: Notice, monkeypatch: p
     def boom(*args: object) -> None:
         raise RuntimeError("/secret/path exploded")
 
-    monkeypatch.setattr(assistant, "_route", boom)
+    monkeypatch.setattr(assistant, "_understand", boom)
     assistant.chain = assistant._build_chain()
     answer = assistant.ask("市人社局牵头哪些任务")
     assert answer.route == "error"
