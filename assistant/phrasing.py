@@ -261,15 +261,15 @@ def render_table(result: Result, notice: Notice) -> Reply:
             cite=numbers,
         )
     if agg is Aggregate.BY_CATEGORY:
-        lines = [
+        cat_lines = [
             f"{notice.categories.index(c) + 1}. {c}（{len(g)}项：{nums([t.number for t in g])}）"
             for c, g in result.groups
         ]
         if isinstance(q.where, Everything):
             head = f"附件「{notice.header.attachment_title}」的{len(notice.tasks)}项任务分为{len(notice.categories)}类："
-            return Reply(head + "\n" + "\n".join(lines))
+            return Reply(head + "\n" + "\n".join(cat_lines))
         head = f"{describe(q.where)}的任务共{len(rows)}项，按类别："
-        return Reply(head + "\n" + "\n".join(lines), tasks=numbers, cite=numbers)
+        return Reply(head + "\n" + "\n".join(cat_lines), tasks=numbers, cite=numbers)
     if agg is Aggregate.BY_UNIT:
         parts = []
         for unit, g in result.groups:
@@ -321,9 +321,9 @@ def render_table(result: Result, notice: Notice) -> Reply:
     single = _single_unit(result)
     if single is not None:
         return _unit_answer(single[0], single[1], result, notice)
-    parts = _parts(q.where)
-    if len(parts) == 1 and isinstance(parts[0], CategoryIs):
-        cat = parts[0].category
+    where_parts = _parts(q.where)
+    if len(where_parts) == 1 and isinstance(where_parts[0], CategoryIs):
+        cat = where_parts[0].category
         idx = notice.categories.index(cat) + 1
         if len(rows) <= 2:
             body = "\n".join(f"· 第{t.number}项 {t.content}（{units_line(t)}）" for t in rows)

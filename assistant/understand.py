@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from assistant.header import header_reply
 from assistant.query import (
@@ -78,7 +79,7 @@ _ROLE_OF = {"lead": Role.LEAD, "assist": Role.ASSIST, "co": Role.CO, "any": None
 class Token:
     kind: str  # unit, category, numbers, county, text, role, neg, split, or, each, except, except_end,
     #            pronoun_unit, previous_rows, one_row, q:<class>, unknown_unit
-    value: object = None
+    value: Any = None  # the unit's name, the numbers, the word … by kind
     start: int = 0
     end: int = 0
 
@@ -364,15 +365,15 @@ def scan(text: str, notice: Notice) -> Scan:
         if t.kind == "unit" and t.value not in s.units:
             s.units.append(str(t.value))
         elif t.kind == "units":
-            s.units.extend(u for u in t.value if u not in s.units)  # type: ignore[attr-defined]
+            s.units.extend(u for u in t.value if u not in s.units)
         elif t.kind == "category" and t.value not in s.categories:
             s.categories.append(str(t.value))
         elif t.kind == "numbers":
-            s.numbers.extend(n for n in t.value if n not in s.numbers)  # type: ignore[attr-defined]
+            s.numbers.extend(n for n in t.value if n not in s.numbers)
         elif t.kind == "county" and t.value not in s.counties:
             s.counties.append(str(t.value))
         elif t.kind == "clause" and t.value not in s.clauses:
-            s.clauses.append(int(t.value))  # type: ignore[call-overload]
+            s.clauses.append(int(t.value))
     return s
 
 
@@ -485,7 +486,7 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
         elif k == "neg":
             neg = True
         elif k in ("unit", "units"):
-            names = [str(tok.value)] if k == "unit" else [str(u) for u in tok.value]  # type: ignore[attr-defined]
+            names = [str(tok.value)] if k == "unit" else [str(u) for u in tok.value]
             for name in names:
                 if in_except:
                     p.excluded_units.append(name)
@@ -534,11 +535,11 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
             p.conds.append(Not(c3) if (neg or in_except) else c3)
             neg = False
         elif k == "numbers":
-            c4: Cond = NumberIn(frozenset(tok.value))  # type: ignore[arg-type]
+            c4: Cond = NumberIn(frozenset(tok.value))
             p.conds.append(Not(c4) if (neg or in_except) else c4)
             neg = False
         elif k == "unit_count":
-            op, n = tok.value  # type: ignore[misc]
+            op, n = tok.value
             c5: Cond = UnitCount(op, n)
             p.conds.append(Not(c5) if neg else c5)
             neg = False
@@ -608,7 +609,10 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
         conds.extend(Alone(u) for u in units)
 
     def q(
-        projection: Projection = Projection.TASKS, aggregate: Aggregate = Aggregate.NONE, **kw: object
+        projection: Projection = Projection.TASKS,
+        aggregate: Aggregate = Aggregate.NONE,
+        rank_role: Role | None = None,
+        n: int | None = None,
     ) -> TableQuery:
         return TableQuery(
             where=conj(conds),
@@ -618,7 +622,8 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
             focus=tuple(units),
             focus_role=p.focus_role,
             exclude=tuple(p.excluded_units),
-            **kw,  # type: ignore[arg-type]
+            rank_role=rank_role,
+            n=n,
         )
 
     numbers_named = [c for c in conds if isinstance(c, NumberIn)]
@@ -640,9 +645,9 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
         conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
         return q(aggregate=Aggregate.RANK_UNITS, rank_role=rank_role), p
     # Units named in exactly n rows: 只负责了1项的单位.
-    if only := re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担|牵头|配合)?了?(\d{1,2})项", text):
-        if has("q:who") and not units:
-            return q(aggregate=Aggregate.UNITS_WITH_COUNT, rank_role=rank_role, n=int(only.group(1))), p
+    only = re.search(r"(?:只|仅|正好|恰好)(?:负责|参与|涉及|有|承担|牵头|配合)?了?(\d{1,2})项", text)
+    if only and has("q:who") and not units:
+        return q(aggregate=Aggregate.UNITS_WITH_COUNT, rank_role=rank_role, n=int(only.group(1))), p
     # Per category.
     if has("q:categories_all") and not numbers_named and not p.previous_rows and not has("q:who"):
         return q(aggregate=Aggregate.BY_CATEGORY), p
@@ -799,16 +804,16 @@ def _unstated_intent(r: Reading) -> Intent:
 def _is_table(r: Reading) -> bool:
     s = r.scan
     if s.units or s.numbers or s.counties or s.has("unit_count"):
-        if (
+        # 人民银行对企业有什么支持 / 各县区要把产教融合纳入什么规划: what the notice says, not which rows.
+        about_content = (
             s.units
             and not s.numbers
             and not _TABLE_WORDS.search(r.masked)
             and not _asks_rows(s)
             and (_HOW.search(r.masked) or re.search(r"什么|啥|要求|规定", r.masked))
             and not re.search(r"做什么|干什么|干啥|做啥|管什么|管啥|负责什么", r.masked)
-        ):
-            return False  # 人民银行对企业有什么支持 / 各县区要把产教融合纳入什么规划: what the notice says
-        return True
+        )
+        return not about_content
     if s.categories and (
         _TABLE_WORDS.search(r.masked)
         or s.has("q:count")
@@ -831,9 +836,7 @@ def _is_table(r: Reading) -> bool:
         r.text,
     ):
         return True
-    if s.has("text") or s.has("q:alone"):
-        return True
-    return False
+    return bool(s.has("text") or s.has("q:alone"))
 
 
 def _clause_intent(r: Reading) -> Intent:
