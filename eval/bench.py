@@ -1,15 +1,21 @@
 """Latency, cold start, build time, memory and throughput of the assistant, beside the naive peer's.
 
 Figures only: each is printed next to its target with met / missed, and nothing here asserts. Ratios are
-always peer / assistant.
+always peer / assistant. A second table puts the two query paths side by side in the same run: questions
+embedded by sentence-transformers (torch, the path before) and by the ONNX export (the default now), each
+over its own index in a temp folder — cold CLI content answer, warm content latency, and the RSS of a real
+``notice-qa serve`` idle, during 64 concurrent sessions and after them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import platform
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +29,7 @@ from typing import Any
 
 from eval.runner import SupportsAsk
 from eval.scoring import percentile
+from index.embeddings import QueryEncoder
 from index.settings import Settings
 
 DEFAULT_OUT = Path("reports") / "bench.json"
@@ -64,11 +71,20 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "table_p50": Target("warm table answer p50", 5.0, "ms"),
-    "content_p50": Target("warm content answer p50", 40.0, "ms"),
+    "content_p50": Target("warm content answer p50", 15.0, "ms"),
     "cold_table": Target("cold start to first table answer (CLI)", 2.0, "s"),
+    "cold_content": Target("cold start to first content answer (CLI)", 2.0, "s"),
     "build": Target("index build, `notice-qa index --force` in a fresh process", 20.0, "s"),
-    "rss": Target("peak RSS of the serving process (after warm and concurrent runs)", 800.0, "MB"),
+    "rss": Target("peak RSS of the bench process (after warm and concurrent runs)", 800.0, "MB"),
+    "serve_idle": Target("RSS of `notice-qa serve`, idle after its first answers", 500.0, "MB"),
+    "serve_burst": Target("RSS of `notice-qa serve`, peak under 64 sessions", 600.0, "MB"),
 }
+
+# The query paths compared side by side: before (torch at query time) and after (the ONNX export).
+QUERY_PATHS: dict[str, QueryEncoder] = {"before": "sentence-transformers", "after": "onnx"}
+SERVE_SESSIONS = 64
+_SERVE_START_TIMEOUT = 180.0  # model load and app start on a slow, shared machine
+_SETTLE_SECONDS = 3.0  # quiet time before an idle or after-burst RSS reading
 
 
 def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False) -> int:
@@ -93,7 +109,10 @@ def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False)
     throughput = {str(n): _throughput(assistant, mixed, n, answers_per_level) for n in (1, 4, 16)}
     rss_serving = _self_rss_mb()
 
-    embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+    # The peer stays the tutorial's: sentence-transformers for its questions too.
+    embeddings = SentenceTransformerEmbeddings(
+        settings.resolved_model_dir, query_encoder="sentence-transformers"
+    )
     embeddings.embed_query("预热")  # so that the peer's build time, like the index's, excludes the model load
     peer = NaivePeer(embeddings)
     peer.ask(CONTENT_QUESTIONS[0])
@@ -117,6 +136,10 @@ def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False)
     }
     for kind in ("table", "content"):
         cold[kind]["ratio"] = _ratio(cold[f"peer_{kind}"]["median_s"], cold[kind]["median_s"])
+    paths = {
+        label: _query_path(settings, encoder, reps, cold_runs, quick, failures)
+        for label, encoder in QUERY_PATHS.items()
+    }
 
     rss = {
         "serving_mb": rss_serving,
@@ -130,8 +153,11 @@ def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False)
         "table_p50": warm["table"]["p50_ms"],
         "content_p50": warm["content"]["p50_ms"],
         "cold_table": cold["table"]["median_s"],
+        "cold_content": paths["after"]["cold_content_s"],
         "build": build["cold_s"],
         "rss": rss_serving,
+        "serve_idle": paths["after"]["serve"].get("idle_mb"),
+        "serve_burst": paths["after"]["serve"].get("peak_mb"),
     }
     targets = {
         key: {"target": t.limit, "unit": t.unit, "value": values[key], "met": _met(values[key], t.limit)}
@@ -145,6 +171,7 @@ def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False)
         "build": build,
         "rss": rss,
         "throughput": throughput,
+        "query_paths": paths,
         "targets": targets,
         "failures": failures,
     }
@@ -189,6 +216,191 @@ def _throughput(asker: SupportsAsk, questions: Sequence[str], callers: int, coun
         list(pool.map(asker.ask, work))
     seconds = time.perf_counter() - started
     return {"callers": callers, "answers": count, "seconds": seconds, "per_s": count / seconds}
+
+
+def _query_path(
+    settings: Settings, encoder: QueryEncoder, reps: int, cold_runs: int, quick: bool, failures: list[str]
+) -> dict[str, Any]:
+    """One query path over its own index in a temp data dir: warm content latency in this process, a cold
+    CLI content answer, and a real ``notice-qa serve`` measured idle, under load and after it."""
+    from assistant.wiring import load_assistant
+    from corpus.parser import parse_notice
+    from index.embeddings import SentenceTransformerEmbeddings
+    from index.store import build_index
+
+    model_dir = settings.resolved_model_dir
+    with tempfile.TemporaryDirectory(prefix=f"notice-qa-bench-{encoder}-") as tmp:
+        update = {"data_dir": Path(tmp), "model_dir": model_dir, "chroma_url": None, "query_encoder": encoder}
+        temp = settings.model_copy(update=update)
+        embeddings = SentenceTransformerEmbeddings(model_dir, query_encoder=encoder)
+        notice = parse_notice()
+        build_index(temp, embeddings, notice, progress=False)  # current before any child process opens it
+        _say(f"bench: query path {encoder} ({embeddings.query_encoder_id})")
+        assistant = load_assistant(temp, notice)
+        assistant.ask(CONTENT_QUESTIONS[0])
+        warm = _warm_latency(assistant, CONTENT_QUESTIONS, reps)
+        env = {
+            "NOTICE_QA_DATA_DIR": tmp,
+            "NOTICE_QA_MODEL_DIR": str(model_dir),
+            "NOTICE_QA_CHROMA_URL": "",
+            "NOTICE_QA_QUERY_ENCODER": encoder,
+        }
+        cold = _cold("ui.cli", ["ask", CONTENT_QUESTIONS[0]], cold_runs, failures, env=env)
+        serve = _serve_memory(env, 5.0 if quick else 15.0, failures)
+    return {
+        "query_encoder": embeddings.query_encoder_id,
+        "warm_content_p50_ms": warm["p50_ms"],
+        "warm_content_p95_ms": warm["p95_ms"],
+        "cold_content_s": cold["median_s"],
+        "cold_content_runs": cold["runs"],
+        "cold_content_rss_mb": cold["max_rss_mb"],
+        "serve": serve,
+    }
+
+
+def _serve_memory(env: dict[str, str], seconds: float, failures: list[str]) -> dict[str, Any]:
+    """RSS of ``notice-qa serve`` (staff mode, loopback): idle after one pass of questions, the peak under two
+    runs of SERVE_SESSIONS sessions, and after each run; whether torch is mapped into the process."""
+    from eval.load import read_rss_mb
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    token = "bench-token"
+    child_env = (
+        os.environ
+        | {
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "NOTICE_QA_KIOSK": "false",
+            "NOTICE_QA_API_TOKEN": token,
+        }
+        | env
+    )
+    cmd = [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    label = env["NOTICE_QA_QUERY_ENCODER"]
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            started = time.perf_counter()
+            if not _wait_healthy(url, proc, _SERVE_START_TIMEOUT):
+                log.seek(0)
+                last = (log.read().decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+                failures.append(f"notice-qa serve ({label}) did not start: {last}")
+                return figures
+            figures["start_s"] = round(time.perf_counter() - started, 2)
+            warm = asyncio.run(_sessions(url, token, 1, 0.0, None))  # one pass: loads the query encoder
+            if warm["errors"]:
+                failures.append(f"notice-qa serve ({label}) did not answer: {warm['errors']}")
+                return figures
+            time.sleep(_SETTLE_SECONDS)
+            figures["idle_mb"] = read_rss_mb(proc.pid)
+            peaks: list[float] = []
+            for run in (1, 2):
+                result = asyncio.run(_sessions(url, token, SERVE_SESSIONS, seconds, proc.pid))
+                if result["errors"]:
+                    failures.append(f"notice-qa serve ({label}) run {run}: {result['errors']}")
+                peaks.append(result["peak_mb"])
+                figures[f"run{run}_answers_per_s"] = result["answers_per_s"]
+                figures[f"run{run}_p50_ms"] = result["p50_ms"]
+                time.sleep(_SETTLE_SECONDS)
+                figures[f"after_run{run}_mb"] = read_rss_mb(proc.pid)
+            figures["peak_mb"] = max(peaks)
+            figures["torch_loaded"] = _maps_torch(proc.pid)
+        except (TimeoutError, OSError) as exc:  # a hung run or a vanished server is a failure, not a crash
+            failures.append(f"notice-qa serve ({label}): {type(exc).__name__} {exc}")
+        finally:
+            _stop(proc)
+    return figures
+
+
+async def _sessions(url: str, token: str, sessions: int, seconds: float, pid: int | None) -> dict[str, Any]:
+    """``sessions`` conversations (eval.load's scripts) against ``POST /api/ask`` for ``seconds`` (each at
+    least one script), sampling the server's RSS every second; answers/s, p50, peak RSS and error kinds."""
+    import httpx
+
+    from eval.load import CONVERSATIONS, ask, read_rss_mb
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    peak = [read_rss_mb(pid) or 0.0] if pid else [0.0]
+    headers = {"authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=sessions, max_keepalive_connections=sessions)
+    started = time.monotonic()
+    deadline = started + seconds
+
+    async def converse(i: int) -> None:
+        n = 0
+        while n == 0 or time.monotonic() < deadline:
+            for question in CONVERSATIONS[(i + n) % len(CONVERSATIONS)]:
+                outcome = await ask(client, url, question, f"bench-{i}-{n}", 60.0)
+                if outcome.kind == "ok":
+                    latencies.append(outcome.latency_ms)
+                elif outcome.kind != "busy":
+                    errors[outcome.detail or outcome.kind] = errors.get(outcome.detail or outcome.kind, 0) + 1
+            n += 1
+
+    async def sample(stop: asyncio.Event) -> None:
+        while pid and not stop.is_set():
+            peak.append(read_rss_mb(pid) or 0.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+
+    async with httpx.AsyncClient(timeout=60.0, limits=limits, trust_env=False, headers=headers) as client:
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample(stop))
+        await asyncio.wait_for(asyncio.gather(*(converse(i) for i in range(sessions))), seconds + 120.0)
+        stop.set()
+        await sampler
+    if pid:
+        peak.append(read_rss_mb(pid) or 0.0)
+    wall = time.monotonic() - started
+    latencies.sort()
+    return {
+        "answers_per_s": len(latencies) / wall if wall > 0 else None,
+        "p50_ms": percentile(latencies, 50),
+        "peak_mb": max(peak),
+        "errors": errors,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=5, trust_env=False).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _maps_torch(pid: int) -> bool | None:
+    """Whether torch's library is mapped into ``pid`` (None when /proc cannot tell)."""
+    try:
+        return "libtorch" in Path(f"/proc/{pid}/maps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
 
 
 def _build_times(settings: Settings, failures: list[str]) -> dict[str, Any]:
@@ -338,15 +550,9 @@ def format_report(r: dict[str, Any]) -> str:
     for n, tp in r["throughput"].items():
         add(f"answers/s, {n} callers", tp["per_s"], tp["peer_per_s"], tp["ratio"], ".1f")
 
-    header = ("figure", "assistant", "peer", "peer/asst", "target")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
-    lines = [
-        "  ".join(
-            cell.ljust(widths[i]) if i in (0, 4) else cell.rjust(widths[i]) for i, cell in enumerate(row)
-        )
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "-" * len(lines[0]))
+    lines = _table(("figure", "assistant", "peer", "peer/asst", "target"), rows)
+    if r.get("query_paths"):
+        lines += ["", *_paths_table(r["query_paths"], t)]
     env = r["environment"]
     lines.append(
         f"({env['cpus']} CPUs, torch threads {env['torch_threads']}, load average "
@@ -354,6 +560,61 @@ def format_report(r: dict[str, Any]) -> str:
         f"first content answer {r['first_content_answer_ms']:.0f} ms)"
     )
     return "\n".join(lines)
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Rows under a header and a rule; the first and last columns left-aligned, the rest right-aligned."""
+    last = len(header) - 1
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(widths[i]) if i in (0, last) else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return lines
+
+
+def _paths_table(paths: dict[str, Any], t: dict[str, Any]) -> list[str]:
+    """Before (sentence-transformers queries) and after (ONNX queries), the after column against the targets."""
+    before, after = paths["before"], paths["after"]
+    rows: list[tuple[str, ...]] = []
+
+    def add(label: str, key: str, fmt: str, target: str = "", serve: bool = False) -> None:
+        b = before["serve"].get(key) if serve else before.get(key)
+        a = after["serve"].get(key) if serve else after.get(key)
+        verdict = ""
+        if target:
+            limit = t[target]["target"]
+            verdict = (
+                f"≤ {limit:g} {t[target]['unit']} "
+                + {True: "met", False: "MISSED", None: "-"}[_met(a, limit)]
+            )
+        rows.append((label, _fmt(b, fmt), _fmt(a, fmt), _fmt(_ratio(b, a), ".1f", "x"), verdict))
+
+    add("cold CLI content answer s", "cold_content_s", ".2f", "cold_content")
+    add("RSS MB CLI content", "cold_content_rss_mb", ".0f")
+    add("warm content p50 ms", "warm_content_p50_ms", ".2f", "content_p50")
+    add("warm content p95 ms", "warm_content_p95_ms", ".2f")
+    add("serve: start to healthy s", "start_s", ".1f", serve=True)
+    add("serve: RSS MB idle", "idle_mb", ".0f", "serve_idle", serve=True)
+    add(f"serve: RSS MB peak, {SERVE_SESSIONS} sessions", "peak_mb", ".0f", "serve_burst", serve=True)
+    add("serve: RSS MB after run 1", "after_run1_mb", ".0f", serve=True)
+    add("serve: RSS MB after run 2", "after_run2_mb", ".0f", serve=True)
+    add(f"serve: answers/s, {SERVE_SESSIONS} sessions", "run2_answers_per_s", ".1f", serve=True)
+    torch_row = tuple(
+        {True: "yes", False: "no", None: "-"}[p["serve"].get("torch_loaded")] for p in (before, after)
+    )
+    rows.append(("serve: torch loaded", *torch_row, "", ""))
+    header = (
+        "query path",
+        f"before ({before['query_encoder']})",
+        f"after ({after['query_encoder']})",
+        "b/a",
+        "",
+    )
+    return _table(header, rows)
 
 
 def _fmt(x: float | None, spec: str, suffix: str = "") -> str:

@@ -47,7 +47,8 @@ class SentenceTransformerEmbeddings(Embeddings):
             raise ValueError(
                 f"query_encoder must be one of {', '.join(QUERY_ENCODERS)}, got {query_encoder!r}"
             )
-        verify_model(model_path)  # fail at wiring time, naming `notice-qa model`
+        # Fail at wiring time, naming `notice-qa model`; the weights' hash waits until they are read.
+        verify_model(model_path, hash_weights=False)
         self.model_path = model_path
         self.batch_size = batch_size
         self.model_id = model_id(model_path)
@@ -61,6 +62,9 @@ class SentenceTransformerEmbeddings(Embeddings):
                 self._queries = OnnxEmbeddings(onnx_dir(model_path), self.model_id)
             else:
                 self._queries = installed_encoder(model_path, self.model_id)
+        self._weights_checked = self._queries is None
+        if self._weights_checked:
+            verify_model(model_path)  # queries read the weights: check them now
         self.query_encoder_id = self._queries.encoder_id if self._queries else "sentence-transformers"
 
     def _load(self) -> SentenceTransformer:
@@ -69,6 +73,9 @@ class SentenceTransformerEmbeddings(Embeddings):
             return model
         with self._lock:
             if self._model is None:
+                if not self._weights_checked:  # the ONNX query path never read them
+                    verify_model(self.model_path)
+                    self._weights_checked = True
                 # Never reach for the Hub: the folder is all there is.
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"

@@ -57,11 +57,12 @@ def _weights(path: Path) -> Path | None:
     return next((path / w for w in WEIGHTS if (path / w).is_file()), None)
 
 
-def verify_model(path: Path) -> None:
+def verify_model(path: Path, *, hash_weights: bool = True) -> None:
     """Raise ModelMissingError unless ``path`` holds a usable sentence-transformers model.
 
-    A folder with our marker must have the weights the marker names; a folder without it (a deployer's
-    own model) is accepted if it has config.json or modules.json.
+    A folder with our marker must have the weights the marker names (hashed unless ``hash_weights`` is
+    False: the query path, which never reads them); a folder without it (a deployer's own model) is
+    accepted if it has config.json or modules.json.
     """
     if not path.is_dir():
         raise ModelMissingError(f"no model folder at {path}; {_FIX}")
@@ -75,6 +76,8 @@ def verify_model(path: Path) -> None:
     weights = _weights(path)
     if weights is None:
         raise ModelMissingError(f"{path} lacks the model weights ({' or '.join(WEIGHTS)}); {_FIX}")
+    if not hash_weights:
+        return
     actual = file_sha256(weights)
     if actual != marker["weights_sha256"]:
         expected = marker["weights_sha256"]
