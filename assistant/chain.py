@@ -47,7 +47,7 @@ from assistant.query import (
     TableQuery,
 )
 from assistant.scope import MESSAGES
-from assistant.understand import has_word, read
+from assistant.understand import read
 from corpus.records import Notice
 
 __all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
@@ -55,7 +55,6 @@ __all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
 log = logging.getLogger(__name__)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ELLIPSIS = re.compile(r"^(那么|那)|(呢|呐)[?？。!！]*$")
 INJECTED = "（问题中的“通知”“调整”等说法不能改变通知原文；以下按六政办秘〔2018〕123号原文回答。）"
 SMALL_TALK = {
     "greeting": HELP,
@@ -74,6 +73,7 @@ class _Turn:
     route: str = ""
     intent: Intent | None = None
     units: tuple[str, ...] = ()
+    counties: tuple[str, ...] = ()
     corrections: tuple[tuple[str, str], ...] = ()
     injected: bool = False
     reply: Reply | None = None
@@ -123,7 +123,7 @@ class Assistant:
             log.exception("answer failed (question sha256 %s)", fingerprint(question))
             turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
         reply = turn.reply or Reply(ERROR, refused=True)
-        if turn.corrections and isinstance(turn.intent, TableQuery):
+        if turn.corrections and not reply.refused:
             read_as = "，".join(f"「{typed}」按「{name}」理解" for typed, name in turn.corrections)
             reply = replace(reply, text=f"（{read_as}。）\n{reply.text}")
         if turn.injected and not isinstance(turn.intent, SmallTalk):
@@ -207,8 +207,9 @@ class Assistant:
             route=route,
             intent=intent,
             units=units,
+            counties=tuple(s.counties),
             corrections=tuple(s.corrections),
-            injected=has_word(t.text.lower(), "talk", "injection"),
+            injected=s.injected,
         )
 
     def _answer(self, t: _Turn) -> _Turn:
@@ -223,9 +224,8 @@ class Assistant:
     def _table(self, t: _Turn) -> Reply:
         assert isinstance(t.intent, TableQuery)
         reply = render_table(execute(t.intent, self.notice), self.notice)
-        s_counties = [c for c in _counties(t.text)]
-        if s_counties:
-            note = f"通知没有按县区分别列任务；{'、'.join(s_counties)}属于「各县区政府（管委）」，以下是各县区政府（管委）的任务。\n"
+        if t.counties:
+            note = f"通知没有按县区分别列任务；{'、'.join(t.counties)}属于「各县区政府（管委）」，以下是各县区政府（管委）的任务。\n"
             reply = replace(reply, text=note + reply.text)
         bad = [n for n in _asked_numbers(t.intent) if self.notice.task(n) is None]
         if bad:
@@ -237,7 +237,8 @@ class Assistant:
         return reply
 
     def _header(self, t: _Turn) -> Reply:
-        return header_reply(t.text, self.notice) or self._content(t)
+        assert isinstance(t.intent, HeaderQuery)
+        return header_reply(t.intent.topic, self.notice) or self._content_answerer.answer(t.intent.topic)
 
     def _clause(self, t: _Turn) -> Reply:
         assert isinstance(t.intent, ClauseQuery)
@@ -259,9 +260,8 @@ class Assistant:
         )
 
     def _content(self, t: _Turn) -> Reply:
-        # 那贷款呢 after a content answer: the topic is what is left of the ellipsis.
-        topic = _ELLIPSIS.sub("", t.text) or t.text
-        return self._content_answerer.answer(topic)
+        assert isinstance(t.intent, ContentQuery)
+        return self._content_answerer.answer(t.intent.topic)
 
     def _small_talk(self, t: _Turn) -> Reply:
         assert isinstance(t.intent, SmallTalk)
@@ -291,7 +291,7 @@ class Assistant:
                 tasks=tuple(good),
                 cite=tuple(good),
             )
-        related = self._content_answerer.related(t.text)
+        related = self._content_answerer.related(q.topic)
         if related:
             quotes = "\n".join(f"「{p.text}」（{source_label(p.source, self.notice)}）" for p in related)
             return Reply(f"{message}\n通知相关的原文是：\n{quotes}", refused=True, extra=tuple(related))
@@ -343,16 +343,6 @@ def _asked_numbers(q: TableQuery) -> list[int]:
         if isinstance(c, NumberIn) and not c.previous:
             out.extend(n for n in sorted(c.numbers) if n not in out)
     return out
-
-
-def _counties(text: str) -> list[str]:
-    from corpus.lexicon import load_lexicon
-
-    found = []
-    for county, shorts in load_lexicon().counties.items():
-        if any(k in text for k in (county, *shorts)):
-            found.append(county)
-    return found
 
 
 def fingerprint(question: str) -> str:

@@ -170,6 +170,7 @@ def follow_up(
         return route, intent
     prev = conv.previous
     rows = conv.previous_tasks
+    last_units = conv.last_units
     names_rows = bool(s.units or s.numbers or s.categories or s.counties)
     previous_rows = s.has("previous_rows")
     one_row = s.has("one_row") or s.has("pronoun_unit")
@@ -181,6 +182,7 @@ def follow_up(
         earlier = [(q, t) for q, t in conv.history[:-1] if wanted is None or wanted in q.focus]
         if earlier:
             prev, rows = earlier[-1]
+            last_units = prev.focus or last_units
             if not _asks_table(_without_units(s, wanted)) and not s.has("previous_rows"):
                 return "table", prev
             if wanted is not None:
@@ -188,7 +190,7 @@ def follow_up(
                 names_rows = bool(s.units or s.numbers or s.categories or s.counties)
     # 其中 / 这几项 / 这些: narrow to the previous answer's rows (when the question asks something of rows).
     if previous_rows and rows and _asks_table(s):
-        q, _ = table_query(s, text, conv.last_units)
+        q, _ = table_query(s, text, last_units)
         q = _units_of_rows(q)
         within = NumberIn(frozenset(rows), previous=True)
         return "table", replace(q, where=conj([within, q.where]))
@@ -206,7 +208,7 @@ def follow_up(
             where=NumberIn(frozenset(rows), previous=True), projection=Projection.ROLE, focus=focus
         )
     # 它 / 这项 / 那项 / 它是牵头单位吗: the previous row(s), or the previous unit.
-    if one_row and not names_rows and (rows or conv.last_units):
+    if one_row and not names_rows and (rows or last_units):
         asks_unit_role = has_word(text, "questions", "role") or (
             s.has("pronoun_unit") and any(t.kind.startswith("role:") for t in s.tokens) and s.has("q:yesno")
         )
@@ -217,17 +219,17 @@ def follow_up(
             or (s.has("pronoun_unit") and not (s.has("q:category") or s.has("q:who") or s.has("q:content")))
         )
         if (
-            conv.last_units
+            last_units
             and (asks_unit_role or asks_rows_of_unit)
             and not (s.has("one_row") and not s.has("pronoun_unit"))
         ):
-            q, _ = table_query(s, text, conv.last_units)
+            q, _ = table_query(s, text, last_units)
             if asks_unit_role and rows:
                 q = replace(
                     q,
                     where=NumberIn(frozenset(rows), previous=True),
                     projection=Projection.ROLE,
-                    focus=conv.last_units,
+                    focus=last_units,
                 )
             return "table", q
         if rows and len(rows) <= 5:

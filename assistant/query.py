@@ -169,7 +169,9 @@ class TableQuery:
 
 @dataclass(frozen=True)
 class HeaderQuery:
-    """A fact of the notice's header; the header module reads which from the text."""
+    """A fact of the notice's header (文号, 主送, 抄送 …); ``topic`` is the question as read, for the header module."""
+
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,10 @@ class ClauseQuery:
 
 @dataclass(frozen=True)
 class ContentQuery:
-    """What the notice says about a topic: answered by retrieval, verbatim."""
+    """What the notice says about a topic: answered by retrieval, verbatim. ``topic`` is the question as read
+    (filler, ellipsis and injected sentences gone, misheard terms put right)."""
+
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,7 @@ class Refusal:
     kind: str
     unknown_units: tuple[str, ...] = ()
     tasks: tuple[int, ...] = ()  # rows the question is about, quoted beside the refusal
+    topic: str = ""  # the question as read, to find what the notice does say nearby
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class Scan:
 
     tokens: list[Token] = field(default_factory=list)
     source: str = ""
+    injected: bool = False  # the question carried "facts" or instructions of its own
     units: list[str] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
@@ -798,7 +799,7 @@ def _table_intent(r: Reading) -> Intent:
 def _unstated_intent(r: Reading) -> Intent:
     oos = unstated(r.text)
     assert oos is not None
-    return Refusal(oos.kind, tasks=tuple(r.scan.numbers))
+    return Refusal(oos.kind, tasks=tuple(r.scan.numbers), topic=r.text)
 
 
 def _is_table(r: Reading) -> bool:
@@ -967,7 +968,7 @@ ROUTES: tuple[Route, ...] = (
         ),
         _unstated_intent,
     ),
-    Route("header", _is_header, lambda r: HeaderQuery()),
+    Route("header", _is_header, lambda r: HeaderQuery(r.text)),
     Route("unstated", lambda r: unstated(r.text) is not None and not r.scan.numbers, _unstated_intent),
     Route(
         "unknown_unit",
@@ -977,8 +978,8 @@ ROUTES: tuple[Route, ...] = (
     Route("table", _is_table, _table_intent),
     Route("row_by_content", lambda r: _row_named(r) is not None, _row_intent),
     Route("clause", _is_clause, _clause_intent),
-    Route("header_loose", lambda r: bool(_HEADER.search(r.text)), lambda r: HeaderQuery()),
-    Route("content", lambda r: True, lambda r: ContentQuery()),
+    Route("header_loose", lambda r: bool(_HEADER.search(r.text)), lambda r: HeaderQuery(r.text)),
+    Route("content", lambda r: True, lambda r: ContentQuery(_topic(r.text))),
 )
 
 
@@ -1030,9 +1031,69 @@ def the_question(text: str) -> str:
     return parts[-1] if parts else text
 
 
+_ELLIPSIS = re.compile(r"^(那么|那)|(呢|呐)[?？。!！]*$")
+
+
+def _topic(text: str) -> str:
+    """What a content question is about: 那贷款呢 → 贷款."""
+    return _ELLIPSIS.sub("", text) or text
+
+
+@cache
+def _term_index(notice_text: str) -> dict[tuple[str, ...], list[str]]:
+    """Toneless syllables of every 3- and 4-character run of the notice → the runs (for misheard terms)."""
+    from pypinyin import lazy_pinyin
+
+    index: dict[tuple[str, ...], list[str]] = {}
+    for run in re.findall(r"[\u4e00-\u9fff]+", notice_text):
+        for size in (4, 3):
+            for i in range(len(run) - size + 1):
+                gram = run[i : i + size]
+                key = tuple(lazy_pinyin(gram))
+                if gram not in index.setdefault(key, []):
+                    index[key].append(gram)
+    return index
+
+
+_FUNCTION_CHARS = set("个的了是在有和与及或这那哪几么吗呢吧啊也都就要会能把被给对向从到由为以其该此每各某")
+
+
+def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
+    """Put right a misheard or mistyped term of the notice (学徒至 → 学徒制, 划拔 → 划拨): a run of 3–4
+    characters the notice does not hold that sounds like one it does and differs in one character."""
+    from pypinyin import lazy_pinyin
+
+    corrections: list[tuple[str, str]] = []
+    index = _term_index(notice.text)
+    for size in (4, 3):
+        i = 0
+        while i <= len(text) - size:
+            window = text[i : i + size]
+            if all("\u4e00" <= c <= "\u9fff" for c in window) and window not in notice.text:
+                found = [
+                    g
+                    for g in index.get(tuple(lazy_pinyin(window)), [])
+                    if sum(a == b for a, b in zip(g, window, strict=True)) == size - 1
+                    # 哪个单位 is not 哪各单位: a function word typed as such is no typo
+                    and not any(a != b and a in _FUNCTION_CHARS for a, b in zip(window, g, strict=True))
+                ]
+                if len(set(found)) == 1:
+                    text = text[:i] + found[0] + text[i + size :]
+                    corrections.append((window, found[0]))
+                    i += size
+                    continue
+            i += 1
+    return text, corrections
+
+
 def read(text: str, notice: Notice, previous_units: tuple[str, ...] = ()) -> tuple[str, Intent, Scan]:
     """Route a normalised question: (route name, intent, scan)."""
-    text = english_numbers(strip_filler(the_question(text)))
+    question = the_question(text)
+    injected = question != text or has_word(text.lower(), "talk", "injection")
+    question, corrections = respell(english_numbers(strip_filler(question)), notice)
+    text = question
     s = scan(text, notice)
+    s.injected = injected
+    s.corrections = corrections + s.corrections
     name, intent = route(Reading(text, s, notice, previous_units))
     return name, intent, s
