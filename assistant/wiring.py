@@ -24,7 +24,7 @@ def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRe
 
         # Questions go through the ONNX export when `notice-qa model` made one: no torch at serve time.
         embeddings = SentenceTransformerEmbeddings(
-            settings.resolved_model_dir, query_encoder=settings.query_encoder
+            settings.resolved_model_dir, query_encoder=settings.query_encoder, preload=True
         )
         # Embedded: a missing or stale index rebuilds itself. Server: replicas only read; the single writer
         # (`notice-qa index`) builds, so two replicas never rebuild the shared collection at once.

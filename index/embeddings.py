@@ -35,11 +35,17 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     ``query_encoder`` picks what embeds queries: ``onnx`` (the export beside the model; an error naming
     `notice-qa model` when there is none), ``sentence-transformers``, or ``auto`` (onnx when exported, else
-    sentence-transformers). ``query_encoder_id`` names the choice for the index manifest.
+    sentence-transformers). ``query_encoder_id`` names the choice for the index manifest. ``preload`` starts
+    loading the ONNX encoder in the background at once (the query path; an index build does not want it).
     """
 
     def __init__(
-        self, model_path: Path, *, batch_size: int = 32, query_encoder: QueryEncoder = "auto"
+        self,
+        model_path: Path,
+        *,
+        batch_size: int = 32,
+        query_encoder: QueryEncoder = "auto",
+        preload: bool = False,
     ) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be > 0, got {batch_size}")
@@ -66,6 +72,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         if self._weights_checked:
             verify_model(model_path)  # queries read the weights: check them now
         self.query_encoder_id = self._queries.encoder_id if self._queries else "sentence-transformers"
+        if preload and self._queries is not None:
+            self._queries.preload()
 
     def _load(self) -> SentenceTransformer:
         model = self._model

@@ -176,11 +176,29 @@ class OnnxEmbeddings(Embeddings):
                     # No arena: memory returns after a burst instead of staying at its peak.
                     options.enable_cpu_mem_arena = False
                     options.log_severity_level = 3
-                    self._session = onnxruntime.InferenceSession(
-                        str(self.path / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-                    )
+                    try:
+                        self._session = onnxruntime.InferenceSession(
+                            str(self.path / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+                        )
+                    except Exception as exc:  # onnxruntime raises its own types for a damaged graph
+                        text = " ".join(str(exc).split())[:200]
+                        raise ModelMissingError(
+                            f"cannot load {self.path / ONNX_FILE} ({text}); {_FIX}"
+                        ) from exc
                     self._tokenizer = tokenizer
         return self._session, self._tokenizer
+
+    def preload(self) -> None:
+        """Load the session in a background thread: onnxruntime releases the GIL while it reads the graph,
+        so the load overlaps whatever the caller does next (opening the index) instead of adding to it."""
+        if self._session is None:
+            threading.Thread(target=self._preload, name="onnx-preload", daemon=True).start()
+
+    def _preload(self) -> None:
+        try:
+            self._load()
+        except Exception as exc:  # the first query loads again and raises with the fix
+            logger.debug("preloading the ONNX query encoder failed: %s", exc)
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         import numpy as np

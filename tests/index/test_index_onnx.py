@@ -266,3 +266,23 @@ def test_a_new_query_encoder_rebuilds_or_refuses(settings: Settings, notice: Not
         == "onnx@0123"
     )
     assert not open_index(settings, onnx_queries, notice).built
+
+
+def test_preload_loads_in_the_background(tmp_path: Path) -> None:
+    enc = OnnxEmbeddings(_tiny_export(tmp_path / "onnx"), "tiny@0")
+    enc.preload()
+    assert enc.embed_query("学校") == pytest.approx(_expected(["学校"]), abs=1e-6)
+    assert enc._session is not None
+
+
+def test_a_damaged_graph_fails_quietly_in_preload_and_clearly_in_the_query(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = _tiny_export(tmp_path / "onnx")
+    size = (path / ONNX_FILE).stat().st_size
+    (path / ONNX_FILE).write_bytes(b"\0" * size)  # the size check passes; the graph does not load
+    enc = OnnxEmbeddings(path, "tiny@0")
+    enc.preload()
+    with pytest.raises(ModelMissingError, match="cannot load .*model.onnx.*run `notice-qa model`"):
+        enc.embed_query("学校")
+    assert "Traceback" not in capfd.readouterr().err
