@@ -55,7 +55,7 @@ __all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
 log = logging.getLogger(__name__)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-INJECTED = "（问题中的“通知”“调整”等说法不能改变通知原文；以下按六政办秘〔2018〕123号原文回答。）"
+INJECTED = "（问题中附带的“通知”、调整或指令不能改变通知原文；以下按六政办秘〔2018〕123号原文回答。）"
 SMALL_TALK = {
     "greeting": HELP,
     "thanks": "不客气。还想了解六政办秘〔2018〕123号通知的哪方面内容，可以接着问。",
