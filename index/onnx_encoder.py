@@ -68,7 +68,7 @@ CHECK_QUESTIONS: tuple[str, ...] = (
     "？？？",
     "a",
     "１２３４５６７８９０",
-    "深化产教融合" * 60,  # past the 512-token window: truncation must agree too
+    "深化产教融合" * 100,  # 600 characters, past the 512-token window: truncation must agree too
 )
 
 
