@@ -192,9 +192,11 @@ class OnnxEmbeddings(Embeddings):
         """Load the session in a background thread: onnxruntime releases the GIL while it reads the graph,
         so the load overlaps whatever the caller does next (opening the index) instead of adding to it."""
         if self._session is None:
-            # numpy is imported here, before the thread starts: two threads importing it at once (onnxruntime
+            # Imports happen here, before the thread starts: two threads importing numpy at once (onnxruntime
             # there, chromadb here) leave it half-initialised ("cannot import name 'NDArray'").
             import numpy  # noqa: F401
+            import onnxruntime  # noqa: F401
+            import tokenizers  # noqa: F401
 
             threading.Thread(target=self._preload, name="onnx-preload", daemon=True).start()
 
