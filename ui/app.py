@@ -37,15 +37,17 @@ from ui.handlers import (
     SUGGESTED_QUESTIONS,
     AssistantLike,
     ChatHistory,
+    begin,
     category_choices,
     clear_chat,
     filter_tasks,
-    is_idle,
+    follow_ups,
     respond,
     too_long_reply,
     unit_choices,
 )
 from ui.logs import install_log_redactor, log_failure, log_turn, quiet_gradio_tracebacks
+from ui.page import BASE_CSS, KIOSK_CSS, page_script
 from ui.render import escape, render_clauses, render_header, render_matrix
 
 if TYPE_CHECKING:
@@ -57,88 +59,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "sans-serif")
-
-BASE_CSS = """
-.nq-banner h1 { margin: 0 0 .2em 0; font-size: 1.6em; }
-.nq-scope { margin: 0; font-weight: 600; color: #1a3d7c; }
-.nq-answer .nq-direct { font-weight: 700; margin: 0 0 .3em 0; }
-.nq-answer .nq-more { margin: 0 0 .3em 0; }
-.nq-sources-title { margin: .6em 0 .2em 0; font-weight: 700; color: #444; }
-table.nq-tasks { border-collapse: collapse; width: 100%; font-size: .92em; margin: .3em 0; }
-table.nq-tasks caption { text-align: left; color: #444; padding: .2em 0; }
-table.nq-tasks th, table.nq-tasks td { border: 1px solid #999; padding: .3em .5em; vertical-align: top;
-  text-align: left; }
-table.nq-tasks th { background: #e8eef8; color: #000; white-space: nowrap; }
-table.nq-tasks td.nq-num { text-align: center; white-space: nowrap; }
-table.nq-tasks td.nq-cat { white-space: nowrap; }
-mark.nq-hl { background: #ffe066; color: #000; font-weight: 700; padding: 0 .1em; }
-blockquote.nq-quote { border-left: 4px solid #1a3d7c; margin: .4em 0; padding: .3em .8em; background: #f3f6fb;
-  color: #111; }
-.nq-quote-src { font-weight: 700; }
-dl.nq-header { display: grid; grid-template-columns: max-content 1fr; gap: .3em 1em; margin: 0; }
-dl.nq-header dt { font-weight: 700; }
-dl.nq-header dd { margin: 0; }
-.nq-clause h4 { margin: .8em 0 .2em 0; }
-.nq-clause p { margin: 0; line-height: 1.7; }
-.nq-matrix { overflow-x: auto; }
-table.nq-grid { border-collapse: collapse; font-size: .9em; }
-table.nq-grid th, table.nq-grid td { border: 1px solid #bbb; padding: .15em .3em; text-align: center; }
-table.nq-grid th.nq-unit { text-align: left; white-space: nowrap; }
-.nq-cell { display: inline-block; min-width: 1.6em; text-align: center; font-weight: 700; }
-td.nq-cell { display: table-cell; }
-.nq-lead { background: #b3261e; color: #fff; }
-.nq-co { background: #1f6fb2; color: #fff; }
-.nq-assist { background: #cfe3c4; color: #1b3d12; }
-.nq-legend-item { margin-right: 1.2em; }
-.nq-legend-item .nq-cell { margin-right: .3em; padding: 0 .2em; }
-"""
-
-KIOSK_CSS = """
-body, .gradio-container { background: #fff !important; color: #000 !important; }
-.gradio-container { font-size: 24px !important; }
-.nq-banner h1 { font-size: 2em; }
-.nq-banner h1 { font-size: 40px !important; }
-.nq-banner .nq-scope { font-size: 26px !important; color: #000; background: #ffe066; display: inline-block;
-  padding: .15em .5em; }
-#nq-suggest-title, #nq-suggest-title * { font-size: 24px !important; }
-#nq-chat, #nq-chat * { font-size: 24px !important; line-height: 1.55 !important; }
-#nq-input textarea { font-size: 28px !important; min-height: 64px; }
-.nq-touch, .nq-suggest { min-height: 72px !important; font-size: 24px !important; }
-footer { display: none !important; }
-"""
-
-# Gradio's own queue-full notice is English; say it the way the rest of the page does.
-BUSY_SCRIPT = """
-<script>
-(() => {
-  const busy = "This application is currently busy";
-  const zh = "%s";
-  const texts = (root) => {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    const out = [];
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) { out.push(n); }
-    return out;
-  };
-  const fix = (root) => {
-    if (!root) { return; }
-    for (const n of texts(root)) {
-      if (!n.nodeValue.includes(busy)) { continue; }
-      n.nodeValue = zh;
-      // The toast around it is titled "Error"; it is a notice, not a fault of the user's.
-      const toast = n.parentElement && n.parentElement.closest(".toast-body");
-      for (const t of toast ? texts(toast) : []) {
-        if (t.nodeValue.trim() === "Error") { t.nodeValue = "提示"; }
-      }
-    }
-  };
-  new MutationObserver((records) => {
-    for (const r of records) {
-      for (const node of r.addedNodes) { fix(node.nodeType === 3 ? node.parentNode : node); }
-    }
-  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
-})();
-</script>
-""" % (BUSY_REPLY + "。")
+SUGGEST_TITLE = "**试试这些问题：**"
+FOLLOW_UP_TITLE = "**接着问：**"
+SUGGESTION_SLOTS = max(len(SUGGESTED_QUESTIONS), 4)  # static suggestions, or up to 4 follow-ups
 
 
 def _gradio() -> Any:
@@ -160,9 +83,14 @@ def scope_line(notice: Notice) -> str:
     return f"本机只依据{notice.header.doc_number}通知作答"
 
 
-def idle_tick_seconds(idle_seconds: float) -> float:
-    """How often a kiosk checks for idleness: often enough to clear on time, never busier than 1/s."""
-    return max(1.0, min(10.0, idle_seconds / 6))
+def suggestion_updates(questions: list[str]) -> list[Any]:
+    """The suggestions row as Gradio updates: its title, then each slot shown with a question or hidden."""
+    gr = _gradio()
+    shown = questions or list(SUGGESTED_QUESTIONS)
+    title = FOLLOW_UP_TITLE if questions else SUGGEST_TITLE
+    slots = [gr.update(value=q, visible=True) for q in shown[:SUGGESTION_SLOTS]]
+    slots += [gr.update(visible=False)] * (SUGGESTION_SLOTS - len(slots))
+    return [title, *slots]
 
 
 def build_app(
@@ -172,9 +100,11 @@ def build_app(
     *,
     new_conversation: Callable[[], Any] | None = None,
 ) -> gr.Blocks:
-    """The app for ``settings.kiosk``, queue configured; launch it with ``launch_kwargs(settings)``.
+    """The app for ``settings.kiosk``, queue configured; launch it with ``start`` (or ``launch_kwargs``).
 
     ``new_conversation`` makes each session's follow-up state (default ``assistant.chain.Conversation``).
+    A question is two events: ``begin`` echoes it with a pending bubble at once (not queued, no work), then
+    the queued ``ask`` answers it and offers follow-up questions computed from the answer.
     """
     gr = _gradio()
     make_conversation = new_conversation or _default_conversation()
@@ -182,16 +112,20 @@ def build_app(
     # Kiosk endpoints are for its own page only; the staff desk documents one endpoint, ``/ask``.
     ask_visibility = "private" if kiosk else "public"
 
-    def ask(message: str, history: ChatHistory, conversation: Any) -> tuple[ChatHistory, Any, str, float]:
-        if conversation is None:
-            conversation = make_conversation()
-        history, conversation, cleared = respond(
-            message, history, conversation, assistant=assistant, notice=notice, settings=settings
-        )
-        return history, conversation, cleared, time.monotonic()
+    def start_turn(message: str, history: ChatHistory) -> tuple[ChatHistory, str, str]:
+        return begin(message, history)
 
-    def clear(conversation: Any) -> tuple[ChatHistory, Any, str, float]:
-        return (*clear_chat(conversation), time.monotonic())
+    def finish_turn(question: str, history: ChatHistory, conversation: Any) -> tuple[Any, ...]:
+        if conversation is None and (question or "").strip():
+            conversation = make_conversation()
+        history, conversation, answer = respond(
+            question, history, conversation, assistant=assistant, notice=notice, settings=settings
+        )
+        return (history, conversation, *suggestion_updates(follow_ups(answer, notice)))
+
+    def clear(conversation: Any) -> tuple[Any, ...]:
+        history, conversation, text = clear_chat(conversation)
+        return (history, conversation, text, "", *suggestion_updates([]))
 
     with gr.Blocks(
         title=f"通知问答 · {notice.header.doc_number}", analytics_enabled=False, fill_width=kiosk
@@ -199,25 +133,29 @@ def build_app(
         # Made on a session's first question, not on page load: a State with a callable value would add a
         # public load endpoint per state.
         conversation = gr.State(None)
-        last_active = gr.State(None)
+        # The question on its way, from begin to ask: a hidden component rather than a State, whose value
+        # only the server could set, so that ask's first input is the question for API callers too.
+        pending = gr.Textbox(visible=False, label="待回答的问题")
         gr.HTML(
             f'<div class="nq-banner"><h1>{escape(notice.header.title)}</h1>'
             f'<p class="nq-scope" id="nq-scope">{escape(scope_line(notice))}</p></div>'
         )
 
-        def chat_panel() -> tuple[Any, Any, Any, Any, list[Any]]:
+        def chat_panel() -> tuple[Any, Any, Any, Any, Any, list[Any]]:
             chatbot = gr.Chatbot(
-                label="问答",
+                label="问答记录",
+                show_label=False,
                 elem_id="nq-chat",
-                height=560 if kiosk else 480,
                 buttons=[] if kiosk else ["copy"],
                 feedback_options=None,
                 placeholder="请就本通知提问，例如：哪些任务由市人社局牵头？",
                 sanitize_html=True,
-                autoscroll=True,
+                autoscroll=False,  # the page script lands on the top of each new answer instead
+                latex_delimiters=[],  # $$…$$ in a question is shown as typed
             )
             with gr.Row(equal_height=True):
                 textbox = gr.Textbox(
+                    label="输入问题",
                     placeholder=f"请输入问题（{settings.max_question_chars}字以内），按回车提问",
                     show_label=False,
                     max_length=settings.max_question_chars,
@@ -231,25 +169,28 @@ def build_app(
                     "提问", variant="primary", scale=1, elem_classes="nq-touch", elem_id="nq-ask"
                 )
                 clear_btn = gr.Button("清空对话", scale=1, elem_classes="nq-touch", elem_id="nq-clear")
-            gr.Markdown("**试试这些问题：**", elem_id="nq-suggest-title")
-            with gr.Row(equal_height=True):
+                if kiosk:  # no events: the page script reads aloud, and shows it only with a zh voice
+                    gr.Button("朗读", scale=1, elem_classes="nq-touch", elem_id="nq-read")
+            title = gr.Markdown(SUGGEST_TITLE, elem_id="nq-suggest-title")
+            with gr.Row(equal_height=True, elem_id="nq-suggest"):
                 suggestions = [
                     gr.Button(
-                        q,
+                        SUGGESTED_QUESTIONS[i] if i < len(SUGGESTED_QUESTIONS) else "",
+                        visible=i < len(SUGGESTED_QUESTIONS),
                         size="lg" if kiosk else "sm",
                         elem_classes="nq-suggest",
                         min_width=300 if kiosk else 160,
                     )
-                    for q in SUGGESTED_QUESTIONS
+                    for i in range(SUGGESTION_SLOTS)
                 ]
-            return chatbot, textbox, ask_btn, clear_btn, suggestions
+            return chatbot, textbox, ask_btn, clear_btn, title, suggestions
 
         if kiosk:
-            chatbot, textbox, ask_btn, clear_btn, suggestions = chat_panel()
+            chatbot, textbox, ask_btn, clear_btn, title, suggestions = chat_panel()
         else:
             with gr.Tabs():
                 with gr.Tab("问答", id="chat"):
-                    chatbot, textbox, ask_btn, clear_btn, suggestions = chat_panel()
+                    chatbot, textbox, ask_btn, clear_btn, title, suggestions = chat_panel()
                 with gr.Tab("通知原文", id="notice"):
                     gr.HTML(render_header(notice), elem_id="nq-header")
                     gr.HTML(render_clauses(notice), elem_id="nq-clauses")
@@ -273,51 +214,36 @@ def build_app(
                         )
                 with gr.Tab("责任矩阵", id="matrix"):
                     gr.Markdown(
-                        "各责任单位在23项任务中的角色（按承担任务数排序；鼠标停在格子上可见任务内容）。"
+                        "各责任单位在23项任务中的角色（按承担任务数排序；点按或用Tab键选中格子，"
+                        "上方显示任务和角色）。"
                     )
                     gr.HTML(render_matrix(notice), elem_id="nq-matrix")
 
-        chat_outputs = [chatbot, conversation, textbox, last_active]
-        textbox.submit(
-            ask,
-            [textbox, chatbot, conversation],
-            chat_outputs,
-            api_name="ask",
-            api_visibility=ask_visibility,
-        )
-        ask_btn.click(ask, [textbox, chatbot, conversation], chat_outputs, api_visibility="private")
-        for button in suggestions:
-            button.click(ask, [button, chatbot, conversation], chat_outputs, api_visibility="private")
-        clear_btn.click(clear, [conversation], chat_outputs, queue=False, api_visibility="private")
+        answer_outputs = [chatbot, conversation, title, *suggestions]
+        triggers = [(textbox.submit, textbox), (ask_btn.click, textbox)]
+        triggers += [(button.click, button) for button in suggestions]
+        for i, (trigger, source) in enumerate(triggers):
+            trigger(
+                start_turn,
+                [source, chatbot],
+                [chatbot, pending, textbox],
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
+            ).then(
+                finish_turn,
+                [pending, chatbot, conversation],
+                answer_outputs,
+                # The calm pending bubble is the sign of life; Gradio's tracker would paint a red error
+                # badge over the chat when the queue is full.
+                show_progress="hidden",
+                api_name="ask" if i == 0 else None,
+                api_visibility=ask_visibility if i == 0 else "private",
+            )
+        clear_outputs = [chatbot, conversation, textbox, pending, title, *suggestions]
+        clear_btn.click(clear, [conversation], clear_outputs, queue=False, api_visibility="private")
         # The chat's own trash icon must forget the follow-up state too, not just the bubbles.
-        chatbot.clear(clear, [conversation], chat_outputs, queue=False, api_visibility="private")
-
-        if kiosk:
-            idle_seconds = settings.kiosk_idle_seconds
-
-            def expire(history: ChatHistory, text: str, conversation: Any, since: float | None) -> Any:
-                if (history or text) and is_idle(since, time.monotonic(), idle_seconds):
-                    return clear(conversation)
-                return tuple(gr.skip() for _ in chat_outputs)
-
-            timer = gr.Timer(idle_tick_seconds(idle_seconds))
-            timer.tick(
-                expire,
-                [chatbot, textbox, conversation, last_active],
-                chat_outputs,
-                queue=False,
-                show_progress="hidden",
-                api_visibility="private",
-            )
-            # Typing counts as activity, so a slow typist does not lose a half-written question.
-            textbox.input(
-                time.monotonic,
-                None,
-                last_active,
-                queue=False,
-                show_progress="hidden",
-                api_visibility="private",
-            )
+        chatbot.clear(clear, [conversation], clear_outputs, queue=False, api_visibility="private")
 
     # api_open=False: /gradio_api/run/<name> no longer runs a queued handler beside the queue (404).
     app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size, api_open=False)
@@ -325,10 +251,17 @@ def build_app(
 
 
 def theme(settings: Settings) -> Any:
-    """Local CJK fonts (nothing fetched from the internet); large, high-contrast sizes for the kiosk."""
+    """Local CJK fonts (nothing fetched from the internet); large, high-contrast sizes for the kiosk.
+
+    Both keep text at 4.5:1 or more: white on dark blue for 提问, the selected tab and placeholder in CSS.
+    """
     gr = _gradio()
     if not settings.kiosk:
-        return gr.themes.Default(font=list(CJK_FONTS))
+        return gr.themes.Default(font=list(CJK_FONTS), primary_hue="blue").set(
+            button_primary_background_fill="#0b3d91",
+            button_primary_background_fill_hover="#072a66",
+            button_primary_text_color="#ffffff",
+        )
     return gr.themes.Default(
         font=list(CJK_FONTS),
         text_size=gr.themes.sizes.text_lg,
@@ -354,7 +287,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     return {
         "theme": theme(settings),
         "css": BASE_CSS + (KIOSK_CSS if settings.kiosk else ""),
-        "head": BUSY_SCRIPT,
+        "head": page_script(kiosk=settings.kiosk, idle_seconds=settings.kiosk_idle_seconds, busy=BUSY_REPLY),
         # No API, settings or "built with" links in a kiosk; the staff desk keeps the API page.
         "footer_links": [] if settings.kiosk else ["api", "settings"],
         "run_history": False,  # nothing of a session is saved in the browser

@@ -7,13 +7,22 @@ and the log gets the error without the question's text (unless ``settings.log_qu
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any, Protocol
 
 from assistant.answer import Answer
-from corpus.records import Notice
+from corpus.records import Notice, Role
 from index.settings import Settings
 from ui.logs import log_failure, log_turn
-from ui.render import escape, filter_rows, render_answer, render_question, render_task_table
+from ui.render import (
+    escape,
+    filter_rows,
+    is_pending,
+    render_answer,
+    render_pending,
+    render_question,
+    render_task_table,
+)
 
 ERROR_REPLY = "抱歉，系统出错了，请稍后再试。"
 BUSY_REPLY = "系统繁忙，请稍后再试"
@@ -30,12 +39,31 @@ SUGGESTED_QUESTIONS: tuple[str, ...] = (
 )
 
 ChatHistory = list[dict[str, Any]]
+MAX_MESSAGES = 40  # the last 20 turns stay in a chat (what the browser sends back, what a session holds)
 
 
 class AssistantLike(Protocol):
     """What the UI needs of ``assistant.chain.Assistant``; unit tests pass a small fake."""
 
     def ask(self, question: str, conversation: Any = None) -> Answer: ...
+
+
+def begin(message: str | None, history: ChatHistory | None) -> tuple[ChatHistory, str, str]:
+    """A turn's first step, at once: the question and a pending bubble in the chat.
+
+    Returns (history, the question to answer, "" to clear the textbox). A trailing question whose answer
+    never came (the queue was full) is dropped first, so the chat does not keep a bubble that waits forever.
+    Empty input changes nothing and asks nothing. At most ``MAX_MESSAGES`` stay in the chat.
+    """
+    history = _settled(history)
+    question = (message or "").strip()
+    if not question:
+        return history, "", ""
+    history += [
+        {"role": "user", "content": render_question(question)},
+        {"role": "assistant", "content": render_pending()},
+    ]
+    return history[-MAX_MESSAGES:], question, ""
 
 
 def respond(
@@ -46,18 +74,23 @@ def respond(
     assistant: AssistantLike,
     notice: Notice,
     settings: Settings,
-) -> tuple[ChatHistory, Any, str]:
-    """Ask one question in this session: (history with the question and its answer, conversation, "").
+) -> tuple[ChatHistory, Any, Answer | None]:
+    """Answer one question in this session: (history with the answer, conversation, the Answer or None).
 
-    The empty string clears the textbox. Empty input changes nothing; over-long input gets a friendly
-    line without reaching the assistant; any exception becomes ``ERROR_REPLY``.
+    The answer replaces the pending bubble ``begin`` put there (or follows the question, when called
+    without it). Empty input changes nothing; over-long input gets a friendly line without reaching the
+    assistant; any exception becomes ``ERROR_REPLY``. The Answer is None unless the assistant gave one.
     """
     history = list(history or [])
     question = (message or "").strip()
     if not question:
-        return history, conversation, ""
-    history.append({"role": "user", "content": render_question(question)})
+        return _settled(history), conversation, None
+    if history and is_pending(history[-1].get("content")):
+        history.pop()
+    else:
+        history.append({"role": "user", "content": render_question(question)})
     started = time.perf_counter()
+    answer: Answer | None = None
     if len(question) > settings.max_question_chars:
         reply = _friendly(too_long_reply(settings))
         log_turn(question, settings, via="page", route="input", refused=True, latency_ms=_ms(started))
@@ -66,6 +99,7 @@ def respond(
             answer = assistant.ask(question, conversation)
             reply = render_answer(answer, notice)
         except Exception as exc:  # the last line of defence: the user must never see a traceback
+            answer = None
             log_failure(question, settings, exc, via="page")
             reply = _friendly(ERROR_REPLY)
         else:
@@ -79,7 +113,59 @@ def respond(
                 refused=answer.refused,
             )
     history.append({"role": "assistant", "content": reply})
-    return history, conversation, ""
+    return history[-MAX_MESSAGES:], conversation, answer
+
+
+def follow_ups(answer: Answer | None, notice: Notice, limit: int = 4) -> list[str]:
+    """2–4 next questions computed from an answer's result (its tasks and units), or none.
+
+    After a unit's tasks: its lead tasks (or all its tasks, when the lead ones were just given), its
+    tasks in the category where it has most, the unit with the most tasks. After one task: who leads it,
+    its category, the tasks beside it. After rows of one category: the largest category, the first row's
+    lead. Each is worded the way the assistant answers exactly, and none repeats the question just asked.
+    """
+    if answer is None or answer.refused:
+        return []
+    tasks = [t for n in answer.tasks if (t := notice.task(n)) is not None]
+    units = [u for u in answer.units if u in notice.units]
+    out: list[str] = []
+    if units and tasks:
+        unit = units[0]
+        mine = [t for t in notice.tasks if unit in t.units]
+        lead = [t.number for t in mine if t.role_of(unit) is Role.LEAD]
+        if lead and sorted(answer.tasks) != lead:
+            out.append(f"哪些任务由{unit}牵头？")
+        else:
+            out.append(f"{unit}参与了哪些任务？")
+        by_category = Counter(t.category for t in mine)
+        if len(by_category) > 1:
+            category = by_category.most_common(1)[0][0]
+            out.append(f"{category}这一类里{unit}参与了哪些？")
+        out.append("哪个单位负责的任务最多？")
+    elif len(tasks) == 1:
+        n = tasks[0].number
+        out += [f"第{n}项谁牵头？", f"第{n}项属于哪一类？"]
+        out += [f"第{m}项是什么？" for m in (n - 1, n + 1) if notice.task(m) is not None]
+    elif tasks:
+        out += ["哪一类的任务最多？", f"第{tasks[0].number}项谁牵头？"]
+        categories = {t.category for t in tasks}
+        if len(categories) == 1:
+            out.append(f"{categories.pop()}这一类有几项任务？")
+    asked = _plain(answer.question)
+    unique = list(dict.fromkeys(q for q in out if _plain(q) != asked))
+    return unique[:limit] if len(unique) >= 2 else []
+
+
+def _plain(question: str) -> str:
+    return question.strip().rstrip("？?。").strip()
+
+
+def _settled(history: ChatHistory | None) -> ChatHistory:
+    """The history without a trailing question whose answer never came."""
+    history = list(history or [])
+    if history and is_pending(history[-1].get("content")):
+        history = history[:-2] if len(history) >= 2 and history[-2].get("role") == "user" else history[:-1]
+    return history
 
 
 def too_long_reply(settings: Settings) -> str:
@@ -92,11 +178,6 @@ def clear_chat(conversation: Any) -> tuple[ChatHistory, Any, str]:
     if callable(reset):
         reset()
     return [], conversation, ""
-
-
-def is_idle(last_active: float | None, now: float, idle_seconds: float) -> bool:
-    """True once ``idle_seconds`` have passed since the last activity (a kiosk then clears itself)."""
-    return last_active is not None and now - last_active >= idle_seconds
 
 
 def unit_choices(notice: Notice) -> list[str]:

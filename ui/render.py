@@ -18,6 +18,9 @@ from corpus.records import Notice, Role, Task
 ROLE_CLASS = {Role.LEAD: "nq-lead", Role.CO: "nq-co", Role.ASSIST: "nq-assist"}
 ROLE_MARK = {Role.LEAD: "牵", Role.CO: "共", Role.ASSIST: "配"}
 _CN_NUMERALS = "零一二三四五六七八九十"
+PENDING_TEXT = "正在查找答案…"
+LIST_SHOWN = 5  # lines of a long list shown before the rest is folded
+SOURCES_SHOWN = 3  # cited task rows shown open; more are folded
 
 
 def escape(text: str) -> str:
@@ -30,12 +33,39 @@ def render_question(question: str) -> str:
     return f'<div class="nq-question">{_lines(question)}</div>'
 
 
+def render_pending() -> str:
+    """The bubble shown at once while an answer is on its way."""
+    return (
+        '<div class="nq-pending" role="status"><span class="nq-spinner" aria-hidden="true"></span>'
+        f"{escape(PENDING_TEXT)}</div>"
+    )
+
+
+def is_pending(content: object) -> bool:
+    """True for the pending bubble, as ``render_pending`` made it or as the chat hands it back (a list of
+    ``{"type": "text", "text": ...}`` parts)."""
+    if isinstance(content, list):
+        content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return isinstance(content, str) and content.startswith('<div class="nq-pending"')
+
+
 def render_answer(answer: Answer, notice: Notice) -> str:
-    """The direct answer first, then its sources: cited task rows as a table, quoted clause text."""
+    """The direct answer first, then its sources: cited task rows as a table, quoted clause text.
+
+    A long list in the answer shows its first ``LIST_SHOWN`` lines and folds the rest; a source table of
+    more than ``SOURCES_SHOWN`` rows is folded (both open on a tap), so a long answer starts readable.
+    """
     lines = answer.answer.strip().split("\n")
     direct, rest = lines[0], [ln for ln in lines[1:] if ln.strip()]
     parts = [f'<div class="nq-answer"><p class="nq-direct">{escape(direct)}</p>']
-    if rest:
+    if len(rest) > LIST_SHOWN + 1:
+        shown, folded = rest[:LIST_SHOWN], rest[LIST_SHOWN:]
+        parts.append(f'<p class="nq-more">{"<br>".join(escape(ln) for ln in shown)}</p>')
+        parts.append(
+            f'<details class="nq-fold nq-more-fold"><summary>其余{len(folded)}条（点开查看）</summary>'
+            f'<p class="nq-more">{"<br>".join(escape(ln) for ln in folded)}</p></details>'
+        )
+    elif rest:
         parts.append(f'<p class="nq-more">{"<br>".join(escape(ln) for ln in rest)}</p>')
     parts.append("</div>")
     sources = render_sources(answer.citations, notice, highlight=answer.units)
@@ -56,12 +86,26 @@ def render_sources(citations: Sequence[Citation], notice: Notice, highlight: Ite
         else:
             quotes.append(
                 f'<blockquote class="nq-quote"><span class="nq-quote-src">'
-                f"{escape(source_label(citation, notice))}</span><br>{_lines(citation.text)}</blockquote>"
+                f"{escape(_quote_label(citation, notice))}</span><br>{_lines(citation.text)}</blockquote>"
             )
     if not tasks and not quotes:
         return ""
     body = render_task_table(tasks, highlight=highlight) if tasks else ""
+    if len(tasks) > SOURCES_SHOWN:
+        body = (
+            f'<details class="nq-fold nq-sources-fold"><summary>任务分工表{len(tasks)}项（点开查看）</summary>'
+            f"{body}</details>"
+        )
     return f'<div class="nq-sources"><p class="nq-sources-title">依据</p>{body}{"".join(quotes)}</div>'
+
+
+def _quote_label(citation: Citation, notice: Notice) -> str:
+    """``source_label``, without the clause heading when the quoted text starts with it anyway."""
+    label = source_label(citation, notice)
+    number, _, heading = label.partition(" ")
+    if heading and citation.text.lstrip().partition("、")[2].startswith(heading):
+        return number
+    return label
 
 
 def source_label(citation: Citation, notice: Notice) -> str:
@@ -87,10 +131,12 @@ def render_task_table(tasks: Sequence[Task], highlight: Iterable[str] = (), capt
     """Task rows as the notice's table (序号, 工作任务, 主要内容, 责任单位), named units marked."""
     units = set(highlight)
     head = "<tr><th>序号</th><th>工作任务</th><th>主要内容</th><th>责任单位</th></tr>"
+    # Each cell's class names its column, which a narrow screen shows as a card's labels (ui.page's CSS).
     rows = "".join(
         f'<tr class="nq-row nq-row-{t.number}"><td class="nq-num">{t.number}</td>'
         f'<td class="nq-cat">{escape(t.category)}</td>'
-        f"<td>{escape(t.content)}</td><td>{_units_cell(t, units)}</td></tr>"
+        f'<td class="nq-content">{escape(t.content)}</td>'
+        f'<td class="nq-units">{_units_cell(t, units)}</td></tr>'
         for t in tasks
     )
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
@@ -117,7 +163,7 @@ def render_clauses(notice: Notice) -> str:
     """The preamble and the three clauses, verbatim."""
     parts = [f'<section class="nq-clause"><h4>通知导语</h4><p>{_lines(notice.preamble.text)}</p></section>']
     for clause in notice.clauses:
-        label = source_label(Citation(clause.source, ""), notice)
+        label = _quote_label(Citation(clause.source, clause.text), notice)
         parts.append(
             f'<section class="nq-clause"><h4>{escape(label)}</h4><p>{_lines(clause.text)}</p></section>'
         )
@@ -148,8 +194,10 @@ def render_matrix(notice: Notice) -> str:
         f"{escape(r.label)}</span>"
         for r in Role
     )
+    # title for a mouse; tabindex and data-detail so a tap or the keyboard shows the same (ui.page's script).
     head = "".join(
-        f'<th class="nq-col" title="{escape(t.category)}：{escape(t.content)}">{t.number}</th>'
+        f'<th class="nq-col" tabindex="0" title="{escape(t.category)}：{escape(t.content)}" '
+        f'data-detail="第{t.number}项 {escape(t.category)}：{escape(t.content)}">{t.number}</th>'
         for t in notice.tasks
     )
     body = []
@@ -160,9 +208,10 @@ def render_matrix(notice: Notice) -> str:
             if role is None:
                 cells.append('<td class="nq-cell nq-none"></td>')
             else:
+                detail = f"{unit}：第{t.number}项 {role.label}（{t.content}）"
                 cells.append(
-                    f'<td class="nq-cell {ROLE_CLASS[role]}" title="第{t.number}项 {escape(role.label)}">'
-                    f"{ROLE_MARK[role]}</td>"
+                    f'<td class="nq-cell {ROLE_CLASS[role]}" tabindex="0" title="第{t.number}项 {escape(role.label)}" '
+                    f'data-detail="{escape(detail)}">{ROLE_MARK[role]}</td>'
                 )
         title = escape(full_names.get(unit, unit))
         body.append(
@@ -171,6 +220,7 @@ def render_matrix(notice: Notice) -> str:
         )
     return (
         f'<div class="nq-matrix"><p class="nq-legend">{legend}</p>'
+        '<p class="nq-matrix-detail" aria-live="polite">点按或用Tab键选中格子查看任务</p>'
         f'<table class="nq-grid"><thead><tr><th class="nq-unit">责任单位</th><th class="nq-count">项数</th>'
         f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )

@@ -17,11 +17,13 @@ from ui.handlers import (
     ALL_CATEGORIES,
     ALL_UNITS,
     ERROR_REPLY,
+    MAX_MESSAGES,
     SUGGESTED_QUESTIONS,
+    begin,
     category_choices,
     clear_chat,
     filter_tasks,
-    is_idle,
+    follow_ups,
     respond,
     unit_choices,
 )
@@ -81,17 +83,18 @@ def _ask(
     assistant: Any,
     notice: Notice,
     settings: Settings | None = None,
-) -> tuple[list[dict[str, Any]], Any, str]:
+) -> tuple[list[dict[str, Any]], Any, Answer | None]:
     return respond(
         message, history, conversation, assistant=assistant, notice=notice, settings=settings or Settings()
     )
 
 
 def test_reply_shows_the_answer_first_then_its_sources(notice: Notice) -> None:
-    history, _, cleared = _ask(
+    history, _, answer = _ask(
         "哪些任务由市人社局牵头？", [], FakeConversation(), FakeAssistant(notice), notice
     )
-    assert cleared == ""
+    assert answer is not None
+    assert answer.tasks == (12,)
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[0]["content"] == '<div class="nq-question">哪些任务由市人社局牵头？</div>'
     reply = history[1]["content"]
@@ -100,7 +103,7 @@ def test_reply_shows_the_answer_first_then_its_sources(notice: Notice) -> None:
     )
     assert reply.index("nq-direct") < reply.index("依据") < reply.index("强化企业职工在岗教育培训")
     assert '<mark class="nq-hl">市人社局</mark>' in reply
-    assert '<span class="nq-quote-src">第一条 加强领导强化责任</span>' in reply
+    assert '<span class="nq-quote-src">第一条</span><br>一、加强领导强化责任。' in reply
 
 
 def test_script_in_a_question_is_shown_as_text(notice: Notice) -> None:
@@ -114,12 +117,12 @@ def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
     notice: Notice, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="ui.turn"):
-        history, _, cleared = _ask(SECRET, [], None, BrokenAssistant(), notice)
+        history, _, answer = _ask(SECRET, [], None, BrokenAssistant(), notice)
     assert history[-1] == {
         "role": "assistant",
         "content": f'<div class="nq-answer"><p class="nq-direct">{ERROR_REPLY}</p></div>',
     }
-    assert cleared == ""
+    assert answer is None
     assert "RuntimeError" in caplog.text
     assert question_id(SECRET, Settings()) in caplog.text
     assert "身份证" not in caplog.text
@@ -158,8 +161,8 @@ def test_log_questions_opts_in_to_the_text(notice: Notice, caplog: pytest.LogCap
 def test_empty_input_changes_nothing(notice: Notice, message: str | None) -> None:
     assistant = FakeAssistant(notice)
     before = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
-    history, conversation, cleared = _ask(message, before, "conv", assistant, notice)
-    assert (history, conversation, cleared) == (before, "conv", "")
+    history, conversation, answer = _ask(message, before, "conv", assistant, notice)
+    assert (history, conversation, answer) == (before, "conv", None)
     assert assistant.calls == []
 
 
@@ -189,12 +192,100 @@ def test_clear_resets_the_conversation(notice: Notice) -> None:
     assert conversation.asked == []
 
 
+def test_begin_echoes_the_question_at_once_with_a_pending_bubble(notice: Notice) -> None:
+    before = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
+    history, question, text = begin("  第12项由谁负责？ ", before)
+    assert (question, text) == ("第12项由谁负责？", "")
+    assert history[:2] == before
+    assert history[2] == {"role": "user", "content": '<div class="nq-question">第12项由谁负责？</div>'}
+    assert 'class="nq-pending"' in history[3]["content"]
+    assert "正在查找答案" in history[3]["content"]
+    # The answer takes the pending bubble's place.
+    answered, _, answer = _ask(question, history, None, FakeAssistant(notice), notice)
+    assert answer is not None
+    assert len(answered) == 4
+    assert answered[3]["content"].startswith('<div class="nq-answer">')
+    assert answered[2] == history[2]
+
+
+def test_a_question_whose_answer_never_came_is_dropped_by_the_next(notice: Notice) -> None:
+    history, _, _ = begin("第一问", [])  # the queue was full: no answer replaced the pending bubble
+    # …and the chat hands its messages back as lists of text parts.
+    history = [{**m, "content": [{"type": "text", "text": m["content"]}]} for m in history]
+    history, question, _ = begin("第二问", history)
+    assert question == "第二问"
+    assert [m["content"] for m in history if m["role"] == "user"] == ['<div class="nq-question">第二问</div>']
+    assert len(history) == 2
+
+
+@pytest.mark.parametrize("message", ["", "  ", None])
+def test_begin_with_nothing_asks_nothing(message: str | None) -> None:
+    assert begin(message, []) == ([], "", "")
+
+
+def test_the_chat_keeps_its_last_turns(notice: Notice) -> None:
+    history: list[dict[str, Any]] = []
+    for i in range(MAX_MESSAGES):
+        history, question, _ = begin(f"第{i % 23 + 1}项", history)
+        history, _, _ = _ask(question, history, None, FakeAssistant(notice), notice)
+    assert len(history) == MAX_MESSAGES
+    assert history[-2]["content"] == f'<div class="nq-question">第{(MAX_MESSAGES - 1) % 23 + 1}项</div>'
+
+
+def _answer(
+    question: str, tasks: tuple[int, ...], units: tuple[str, ...] = (), refused: bool = False
+) -> Answer:
+    return Answer(question, "…", refused, tasks, route="table", units=units)
+
+
 @pytest.mark.parametrize(
-    ("last", "now", "idle", "expected"),
-    [(100.0, 279.0, 180, False), (100.0, 280.0, 180, True), (None, 1e9, 180, False)],
+    ("answer", "expected"),
+    [
+        (  # a unit's lead tasks: then all its tasks, its biggest category, the busiest unit
+            _answer("哪些任务由市人社局牵头？", (12,), ("市人社局",)),
+            [
+                "市人社局参与了哪些任务？",
+                "发挥企业重要主体作用这一类里市人社局参与了哪些？",
+                "哪个单位负责的任务最多？",
+            ],
+        ),
+        (  # all a unit's tasks: then its lead ones
+            _answer("市人社局参与了哪些任务？", (4, 6, 8, 9, 12, 13, 14, 15, 20, 21, 22), ("市人社局",)),
+            [
+                "哪些任务由市人社局牵头？",
+                "发挥企业重要主体作用这一类里市人社局参与了哪些？",
+                "哪个单位负责的任务最多？",
+            ],
+        ),
+        (  # one task: who leads it, its category, the tasks beside it
+            _answer("第12项由谁负责？", (12,)),
+            ["第12项谁牵头？", "第12项属于哪一类？", "第11项是什么？", "第13项是什么？"],
+        ),
+        (_answer("第1项是什么？", (1,)), ["第1项谁牵头？", "第1项属于哪一类？", "第2项是什么？"]),
+        (_answer("第23项谁牵头？", (23,)), ["第23项属于哪一类？", "第22项是什么？"]),
+        (  # rows of one category
+            _answer("人才培养方面有哪些任务？", (13, 14, 15, 16, 17, 18)),
+            ["哪一类的任务最多？", "第13项谁牵头？", "加强产教融合人才培养这一类有几项任务？"],
+        ),
+        (_answer("有多少钱？", (), refused=True), []),
+        (_answer("通知的标题是什么", ()), []),
+        (None, []),
+    ],
 )
-def test_is_idle(last: float | None, now: float, idle: int, expected: bool) -> None:
-    assert is_idle(last, now, idle) is expected
+def test_follow_ups_come_from_the_answer(notice: Notice, answer: Answer | None, expected: list[str]) -> None:
+    assert follow_ups(answer, notice) == expected
+
+
+def test_follow_ups_are_questions_about_rows_that_exist(notice: Notice) -> None:
+    for n in range(1, 24):
+        questions = follow_ups(_answer(f"第{n}项", (n,)), notice)
+        assert 2 <= len(questions) <= 4
+        assert all(int(m) in range(1, 24) for q in questions for m in re.findall(r"第(\d+)项", q))
+    for unit in notice.units:
+        tasks = tuple(t.number for t in notice.tasks if unit in t.units)
+        questions = follow_ups(_answer(f"{unit}负责哪些任务？", tasks, (unit,)), notice)
+        assert 2 <= len(questions) <= 4, unit
+        assert all(unit in q or "最多" in q for q in questions)
 
 
 def _rows(fragment: str) -> list[int]:
@@ -251,12 +342,19 @@ def test_build_app_staff_and_kiosk(notice: Notice) -> None:
         for d in staff_config["dependencies"]
     )
     assert all(d.get("api_visibility") == "private" for d in kiosk_config["dependencies"])
-    textboxes = [c for c in kiosk_config["components"] if c["type"] == "textbox"]
+    textboxes = [c for c in kiosk_config["components"] if c["props"].get("elem_id") == "nq-input"]
     assert [t["props"]["max_length"] for t in textboxes] == [120]
     assert kiosk._queue.max_size == 7
     assert kiosk._queue.default_concurrency_limit == 2
-    assert any(c["type"] == "timer" for c in kiosk_config["components"])
-    assert not any(c["type"] == "timer" for c in staff_config["components"])
+    # The idle reset runs in the kiosk's browser (ui.page), not as a server timer.
+    assert not any(c["type"] == "timer" for c in kiosk_config["components"])
+    assert '"idleMs": 180000' in launch_kwargs(kiosk_settings)["head"]
+    assert '"kiosk": false' in launch_kwargs(Settings())["head"]
+    assert [
+        c["props"]["value"]
+        for c in kiosk_config["components"]
+        if c.get("props", {}).get("elem_id") == "nq-read"
+    ] == ["朗读"]
     assert scope_line(notice) == "本机只依据六政办秘〔2018〕123号通知作答"
     options = launch_kwargs(kiosk_settings)
     assert options["footer_links"] == []

@@ -47,7 +47,7 @@ def test_answer_comes_first_then_the_cited_row(notice: Notice) -> None:
     assert '<p class="nq-direct">市人社局牵头的任务共1项：第12项。</p>' in out
     assert (
         '<tr class="nq-row nq-row-12"><td class="nq-num">12</td><td class="nq-cat">发挥企业重要主体作用</td>'
-        in out
+        '<td class="nq-content">强化企业职工在岗教育培训。</td><td class="nq-units">' in out
     )
     assert '<mark class="nq-hl">市人社局</mark>、市总工会会同市有关部门' in out
 
@@ -56,7 +56,8 @@ def test_clause_citations_are_quoted_with_their_heading(notice: Notice) -> None:
     clause = notice.clauses[2]
     answer = Answer("q", "见第三条。", False, citations=(Citation("clause-3", clause.text),))
     out = render_answer(answer, notice)
-    assert '<span class="nq-quote-src">第三条 切实加大政策扶持</span>' in out
+    # The quoted text starts with the heading (三、切实加大政策扶持。), so the label does not repeat it.
+    assert '<span class="nq-quote-src">第三条</span><br>三、切实加大政策扶持。' in out
     assert "<table" not in out
 
 
@@ -118,13 +119,14 @@ def test_header_facts(notice: Notice) -> None:
 def test_clauses_are_all_there(notice: Notice) -> None:
     out = render_clauses(notice)
     assert out.count('<section class="nq-clause">') == 4
-    for heading in (
-        "通知导语",
-        "第一条 加强领导强化责任",
-        "第二条 积极开展试点示范",
-        "第三条 切实加大政策扶持",
+    # Each clause's text starts with its heading, so the heading line does not repeat it.
+    for heading, body in (
+        ("第一条", "一、加强领导强化责任。"),
+        ("第二条", "二、积极开展试点示范。"),
+        ("第三条", "三、切实加大政策扶持。"),
     ):
-        assert f"<h4>{heading}</h4>" in out
+        assert f"<h4>{heading}</h4><p>{body}" in out
+    assert "<h4>通知导语</h4>" in out
 
 
 def test_matrix_has_every_task_and_unit(notice: Notice) -> None:
@@ -148,4 +150,33 @@ def test_matrix_cells_tell_roles_apart(notice: Notice) -> None:
     assert row is not None
     assert row.group(1).count('class="nq-cell nq-lead"') == 1  # task 12
     assert row.group(1).count('class="nq-cell nq-co"') == 10
-    assert '<td class="nq-cell nq-lead" title="第12项 牵头">牵</td>' in row.group(1)
+    assert (
+        '<td class="nq-cell nq-lead" tabindex="0" title="第12项 牵头" '
+        'data-detail="市人社局：第12项 牵头（强化企业职工在岗教育培训。）">牵</td>'
+    ) in row.group(1)
+
+
+def test_long_answers_fold_their_list_and_their_sources(notice: Notice) -> None:
+    rows = tuple(range(2, 24))
+    lines = "\n".join(f"· 第{n}项 {notice.tasks[n - 1].content}" for n in rows)
+    answer = Answer(
+        "市教育局负责哪些任务",
+        f"市教育局参与的任务共{len(rows)}项。\n{lines}",
+        False,
+        rows,
+        tuple(Citation(f"task-{n}", notice.tasks[n - 1].row_text) for n in rows),
+    )
+    out = render_answer(answer, notice)
+    direct, more = out.index("nq-direct"), out.index("其余17条（点开查看）")
+    assert direct < out.index("· 第2项") < out.index("· 第6项") < more < out.index("· 第7项")
+    assert f"<summary>任务分工表{len(rows)}项（点开查看）</summary>" in out
+    assert out.index('<details class="nq-fold nq-sources-fold">') < out.index('<table class="nq-tasks">')
+
+
+@pytest.mark.parametrize("n_rows", [1, 3])
+def test_short_sources_stay_open(notice: Notice, n_rows: int) -> None:
+    rows = tuple(range(1, n_rows + 1))
+    answer = Answer("q", "答。", False, rows, tuple(Citation(f"task-{n}", "…") for n in rows))
+    out = render_answer(answer, notice)
+    assert "<details" not in out
+    assert out.count('<tr class="nq-row') == n_rows
