@@ -107,6 +107,31 @@ def test_model_id_is_stable_and_tracks_content(tmp_path: Path) -> None:
     assert model_id(foreign) != first
 
 
+@pytest.fixture(autouse=True)
+def exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The ONNX export install_model asks for, recorded instead of made (that needs torch: slow tests)."""
+    import index.onnx_encoder
+
+    calls: list[Path] = []
+
+    def record(path: Path) -> str:
+        calls.append(path)
+        return "onnx@test"
+
+    monkeypatch.setattr(index.onnx_encoder, "ensure_query_encoder", record)
+    return calls
+
+
+def test_install_model_asks_for_the_query_encoder_unless_told_not_to(
+    tmp_path: Path, exports: list[Path]
+) -> None:
+    target = _installed(tmp_path / "m3e-small")
+    install_model(target)
+    assert exports == [target]
+    install_model(target, query_encoder=False)
+    assert exports == [target]
+
+
 def _no_download(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
     raise AssertionError("install_model must not download")
 
