@@ -158,7 +158,19 @@ _SCRIPT = r"""
     "Copy message": "复制", "Copied message": "已复制", "Copy": "复制", "Copied!": "已复制",
     "chatbot conversation": "问答记录", "Clear": "清空对话", "Retry": "重试", "Undo": "撤销",
     "Like": "有用", "Dislike": "没用", "Close": "关闭", "Error": "提示", "Loading content": "正在加载",
-    "Scroll down": "到最新", "Edit": "编辑", "Share": "分享",
+    "Scroll down": "到最新", "Edit": "编辑", "Share": "分享", "More tabs": "更多标签页",
+    "Gradio footer navigation": "页脚导航", "Loading...": "加载中", "Settings": "设置",
+  };
+  // Gradio picks its own words from the browser's language when it starts; in an en-US browser these stay.
+  const ZH_TEXT = { "Use via API": "通过 API 使用", "Settings": "设置", "Built with Gradio": "", "Loading...": "加载中…",
+    "Copy": "复制", "Copied!": "已复制" };
+  const translate = (root) => {
+    if (!root || !root.ownerDocument) { return; }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const key = n.nodeValue.trim();
+      if (key && Object.prototype.hasOwnProperty.call(ZH_TEXT, key)) { n.nodeValue = ZH_TEXT[key]; }
+    }
   };
   const relabel = () => {
     for (const el of $$("[aria-label], [title]")) {
@@ -252,7 +264,7 @@ _SCRIPT = r"""
   document.addEventListener("click", showDetail, true);
 
   let scheduled = false;
-  const pass = () => { scheduled = false; relabel(); land(); };
+  const pass = () => { scheduled = false; relabel(); land(); translate(document.body); };
   new MutationObserver((records) => {
     for (const r of records) {
       for (const node of r.addedNodes) { fixBusy(node.nodeType === 3 ? node.parentNode : node); }

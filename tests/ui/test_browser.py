@@ -458,3 +458,23 @@ def test_matrix_details_by_keyboard(browser: Any, staff_url: str) -> None:
         )
     finally:
         page.context.close()
+
+
+def test_gradio_chrome_is_chinese_in_an_english_browser(browser: Any, staff_url: str) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(staff_url, wait_until="domcontentloaded", timeout=60_000)
+        _ask(page, "第12项由谁负责？", "市总工会")
+        expect(page.locator("footer")).to_contain_text("通过 API 使用")
+        expect(page.locator("footer")).not_to_contain_text("Use via API")
+        english = page.evaluate(
+            "() => Array.from(document.querySelectorAll('[aria-label]'))"
+            ".map(e => e.getAttribute('aria-label')).filter(a => /[A-Za-z]{3,}/.test(a))"
+        )
+        assert english == []
+    finally:
+        context.close()
