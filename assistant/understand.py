@@ -123,6 +123,25 @@ _UNIT_COUNT = re.compile(
     r"(只有|仅有|只|仅|有|列了|列有|超过|多于|至少|不少于|不到|少于)?(\d{1,2})个(?:或)?(以上|以下|及以上|及以下)?(?:责任)?(?:单位|部门)"
 )
 
+# 责任单位只有2个 / 责任单位不到3个 / 责任单位在5个以上: the count after the noun.
+_UNIT_COUNT_AFTER = re.compile(
+    r"(?:责任单位|单位|部门)(?:数|数量)?(?:有|是|为|共)?(只有|仅有|只|仅|超过|多于|至少|不少于|不到|少于|在|有)?(\d{1,2})个(以上|以下|及以上|及以下)?"
+)
+
+
+def _count_op(pre: str, n: int, post: str) -> tuple[str, int]:
+    """(只有, 2, '') → ('==', 2); (超过, 4, '') → ('>=', 5); (在, 5, 以上) → ('>=', 5)."""
+    if post in ("以上", "及以上") or pre in ("至少", "不少于"):
+        return ">=", n
+    if post in ("以下", "及以下"):
+        return "<=", n
+    if pre in ("超过", "多于"):
+        return ">=", n + 1
+    if pre in ("不到", "少于"):
+        return "<=", n - 1
+    return "==", n
+
+
 # An agency-like name the table does not hold: 市民政局, 省教育厅, 市卫健委 …
 _AGENCY_LIKE = re.compile(
     r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院))"
@@ -265,18 +284,15 @@ def scan(text: str, notice: Notice) -> Scan:
         i = int(m.group(1))
         if 1 <= i <= len(notice.categories) and free(m.start(), m.end()):
             take(m.start(), m.end(), "category", notice.categories[i - 1])
+    for m in _UNIT_COUNT_AFTER.finditer(text):
+        if free(m.start(), m.end()):
+            pre, n, post = m.group(1) or "", int(m.group(2)), m.group(3) or ""
+            take(m.start(), m.end(), "unit_count", _count_op(pre, n, post))
     for m in _UNIT_COUNT.finditer(text):
         if free(m.start(), m.end()):
             pre, n, post = m.group(1) or "", int(m.group(2)), m.group(3) or ""
-            op = ">=" if post in ("以上", "及以上") or pre in ("至少", "不少于") else "=="
-            if post in ("以下", "及以下"):
-                op = "<="
-            if pre in ("超过", "多于"):
-                op, n = ">=", n + 1
-            if pre in ("不到", "少于"):
-                op, n = "<=", n - 1
             if pre or post:
-                take(m.start(), m.end(), "unit_count", (op, n))
+                take(m.start(), m.end(), "unit_count", _count_op(pre, n, post))
     # Units: groups (税务局 = 国税局 + 地税局), then every alias, longest first; English names in lower case.
     lex = load_lexicon()
     for group, members in lex.groups.items():
@@ -340,23 +356,19 @@ def scan(text: str, notice: Notice) -> Scan:
                 if section == "polarity":
                     kind = "neg" if k == "negation" else "skip"
                 vocab.append((item, kind))
+    # Longest words first over the whole question (是什么角色 is 什么角色, not 是什么 + 角色).
     vocab.sort(key=lambda x: -len(x[0]))
-    i = 0
-    while i < len(text):
-        if taken[i]:
-            i += 1
-            continue
-        for item, kind in vocab:
-            hay = lowered if item.isascii() else text
-            if hay.startswith(item, i) and free(i, i + len(item)):
-                if item.isascii() and item.strip().isalpha():
-                    end = i + len(item)
-                    if (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha()):
-                        continue
-                take(i, i + len(item), kind, item)
-                i += len(item) - 1
-                break
-        i += 1
+    for item, kind in vocab:
+        hay = lowered if item.isascii() else text
+        start = 0
+        while (i := hay.find(item, start)) != -1:
+            start = i + 1
+            end = i + len(item)
+            if item.isascii() and item.strip().isalpha():
+                if (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha()):
+                    continue  # "no" inside "know"
+            if free(i, end):
+                take(i, end, kind, item)
     for ch_i, ch in enumerate(text):
         if not taken[ch_i] and ch in "，,；;。!！?？、":
             spans.append(Token("split", ch, ch_i, ch_i + 1))
@@ -448,26 +460,34 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
     """Conditions from the tokens: parts split at connectives, roles to the units before them, polarity."""
     p = Parts()
     pending: list[tuple[str, bool]] = []  # (unit, negated)
-    forward: tuple[Role | None, bool] | None = None  # 牵头单位不是X: a role noun waiting for its unit
+    forward: tuple[Role | None, bool] | None = None  # a role said before its unit (牵头单位不是X, led by X)
     last: list[str] = []
+    last_conds: list[int] = []  # where the last flush put its conditions (for 牵头或者共同负责)
     neg = False
     in_except = False
+    except_units: list[tuple[str, bool]] = []
     asked_since_unit = False
     units_in_or = False
+    after_or = False
+    sealed = False
     asks_tasks = s.has("q:tasks") or s.has("q:count")
     asks_units = s.has("q:who")
 
     def flush(role: Role | None, negated: bool) -> None:
-        nonlocal pending, last
+        nonlocal pending, last, last_conds
         if role is Role.CO and len(pending) > 1:
             role = None  # 市教育局和市科技局共同负责: both are named, whatever their roles
         group = [UnitIs(u, _role_set(role)) for u, _ in pending]
         negs = [n or negated for _, n in pending]
+        start = len(p.conds)
+        nonlocal sealed
+        sealed = False
         if units_in_or and len(group) > 1 and not any(negs):
             p.conds.append(Or(tuple(group)))
         else:
             for c, n in zip(group, negs, strict=True):
                 p.conds.append(Not(c) if n else c)
+        last_conds = list(range(start, len(p.conds)))
         for (u, _), n in zip(pending, negs, strict=True):
             if not n and u not in p.focus:
                 p.focus.append(u)
@@ -476,21 +496,36 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
         last = [u for u, _ in pending]
         pending = []
 
+    def widen(role: Role | None) -> None:
+        """牵头或者共同负责: the last units' role becomes either role."""
+        for i in last_conds:
+            c = p.conds[i]
+            if isinstance(c, UnitIs):
+                p.conds[i] = UnitIs(c.unit, frozenset() if role is None or not c.roles else c.roles | {role})
+        p.focus_role = None
+
     for tok in s.tokens:
         k = tok.kind
         if k == "except":
             in_except = True
         elif k == "except_end" or (k == "split" and in_except):
             in_except = False
-            if k == "split":
-                neg = False
+            # 除了市教育局以外: the unit is left out of a ranking or list; 除了市教育局牵头的: those rows go.
+            p.excluded_units.extend(u for u, _ in except_units)
+            except_units = []
+            if k == "except_end" and forward is not None:
+                forward = (forward[0], True)  # 牵头的之外，它还参与了哪些
+            neg = False
         elif k == "neg":
             neg = True
         elif k in ("unit", "units"):
             names = [str(tok.value)] if k == "unit" else [str(u) for u in tok.value]
+            if sealed and pending and not in_except:
+                flush(None, False)
+            sealed = False
             for name in names:
                 if in_except:
-                    p.excluded_units.append(name)
+                    except_units.append((name, True))
                 else:
                     pending.append((name, neg))
             if not in_except:
@@ -506,24 +541,33 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
                 p.pronoun_unit = True
                 pending.extend((u, neg) for u in previous_units)
                 neg = False
+                if forward is not None:
+                    flush(forward[0], forward[1])
+                    forward = None
         elif k == "or":
-            units_in_or = True
+            after_or = True
+            units_in_or = bool(pending) or units_in_or
             p.any_or = True
+            continue
         elif k.startswith("q:"):
             if k in ("q:who", "q:role"):
                 asked_since_unit = True
         elif k.startswith("role:"):
             role = _ROLE_OF[k[5:]]
-            if not pending and str(tok.value).endswith(("单位", "部门")) and _unit_follows(s.tokens, tok):
-                forward = (role, neg)
-                neg = False
-                continue
-            if pending:
+            if in_except and except_units:
+                for u, _ in except_units:  # 除了市教育局牵头的（以外）
+                    p.conds.append(Not(UnitIs(u, _role_set(role))))
+                except_units = []
+            elif pending:
                 flush(role, neg)
+            elif after_or and last_conds:
+                widen(role)
             elif last and not asked_since_unit:
                 for u in last:  # 参与但不是牵头: the role continues the previous part's units
                     c = UnitIs(u, _role_set(role))
                     p.conds.append(Not(c) if neg else c)
+            elif _unit_follows(s.tokens, tok):
+                forward = (role, neg)  # 牵头单位不是市发改委 / led by the NDRC: the unit comes after
             elif asks_tasks and not asks_units and role is not None:
                 c2: Cond = HasRole(role)  # 哪些任务没有配合单位: a property of the row
                 p.conds.append(Not(c2) if neg else c2)
@@ -554,14 +598,21 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
             p.one_row = True
         elif k == "split":
             neg = False
-            units_in_or = False if pending == [] else units_in_or
+            if pending and tok.value not in ("、", "和"):
+                sealed = True  # 有市金融办，但不是市财政局牵头: a new unit after this starts its own part
+            units_in_or = False if not pending else units_in_or
+        after_or = False
     if pending:
-        flush(None, False)
+        if forward is not None:
+            flush(forward[0], forward[1])
+        else:
+            flush(None, False)
+    p.excluded_units.extend(u for u, _ in except_units)
     if _EITHER_ROLE.search(s_text(s)):
         # 牵头的和参与的都算 / 不管是不是牵头: every role of each unit counts.
         p.conds = [UnitIs(c.unit) if isinstance(c, UnitIs) else c for c in p.conds]
-        p.conds = list(dict.fromkeys(p.conds))
         p.focus_role = None
+    p.conds = list(dict.fromkeys(p.conds))
     # Task numbers named one by one are alternatives (第4项和第6项): one set, not an intersection.
     numbered = [c for c in p.conds if isinstance(c, NumberIn)]
     if len(numbered) > 1:
@@ -581,24 +632,48 @@ def s_text(s: Scan) -> str:
     return s.source
 
 
+def masked_text(s: Scan) -> str:
+    """The question with every entity blanked out (支持保障 names a category, not the verb 支持)."""
+    chars = list(s.source)
+    for t in s.tokens:
+        if t.kind in ("unit", "units", "category", "numbers", "county", "text", "unknown_unit", "unit_count"):
+            for i in range(t.start, min(t.end, len(chars))):
+                chars[i] = "|"
+    return "".join(chars)
+
+
 def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
-    """A unit comes after this role noun before the part ends (牵头单位不是市发改委)."""
-    after = False
+    """A unit with no role of its own comes after this role word (牵头单位不是市发改委 / led by the NDRC /
+    以非牵头身份参与的有哪些？市财政局), before another role word or a question about units."""
+    after = unit_seen = False
     for t in tokens:
         if t is role_token:
             after = True
             continue
-        if after:
-            if t.kind == "split" or t.kind.startswith("role:"):
-                return False
-            if t.kind in ("unit", "units"):
+        if not after:
+            continue
+        if unit_seen:
+            if t.kind.startswith("role:"):
+                return False  # the unit has a role of its own
+            if t.kind == "split":
                 return True
-    return False
+        elif t.kind.startswith("role:") or t.kind in ("q:who", "except"):
+            return False
+        elif t.kind in ("unit", "units", "pronoun_unit"):
+            unit_seen = True
+    return unit_seen
 
 
-def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tuple[TableQuery, Parts]:
-    """The table query a question asks: conditions composed, then the projection and the aggregate."""
+def table_query(
+    s: Scan, text: str, previous_units: tuple[str, ...] = (), *, rows_given: bool = False
+) -> tuple[TableQuery, Parts]:
+    """The table query a question asks: conditions composed, then the projection and the aggregate.
+
+    ``rows_given``: the conversation supplies the rows (它 / 这几项 / a question with no subject of its own).
+    """
     p = compose(s, previous_units)
+    if rows_given or s.has("pronoun_unit") and not previous_units:
+        p.one_row = True
     conds = list(p.conds)
     has = s.has
     units = p.focus
@@ -639,7 +714,8 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
         return q(aggregate=Aggregate.COMPARE_UNITS, rank_role=rank_role), p
     # Rankings.
     if most or least:
-        if has("q:category") or has("q:categories_all") or re.search(r"类|方面", text) and not units:
+        by_category = has("q:category") or has("q:categories_all") or re.search(r"类|方面", masked_text(s))
+        if by_category and not has("q:who"):
             return q(aggregate=Aggregate.RANK_CATEGORIES), p
         if re.search(r"(哪项|哪个任务|哪一项|哪条|which task)", text) and re.search(r"单位|部门|unit", text):
             return q(Projection.UNITS, Aggregate.RANK_ROWS), p
@@ -667,7 +743,7 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
         conds = [c for c in conds if not (isinstance(c, UnitIs | Not) and _unit_of(c) in units)]
         return q(Projection.ROLE), p
     # Units of rows.
-    asks_rows = has("q:tasks") or bool(re.search(r"(?<!哪)几项|多少项|how many tasks", text))
+    asks_rows = has("q:tasks") or bool(re.search(r"(?<![哪这那])几项|多少项|how many tasks", text, re.I))
     unit_conds = [c for c in conds if _unit_of(c) is not None]
     if (has("q:who") or (p.ask_role_said and not unit_conds)) and not asks_rows:
         if not conds or all(isinstance(c, Everything) for c in conds):
@@ -685,13 +761,13 @@ def table_query(s: Scan, text: str, previous_units: tuple[str, ...] = ()) -> tup
         return q(Projection.UNITS), p
     if has("q:category") and (conds or p.previous_rows or p.one_row):
         return q(Projection.CATEGORY), p
-    if has("q:each") and len(units) >= 2 and not p.any_or:
+    if has("each") and len(units) >= 2 and not p.any_or:
         conds = [c for c in conds if not (isinstance(c, UnitIs) and c.unit in units)]
         return q(aggregate=Aggregate.BY_UNIT, rank_role=p.focus_role), p
-    if has("q:count") and not has("q:tasks") or re.search(r"(?<!哪)几项|多少项|how many", text):
+    if has("q:count") and not has("q:tasks") or re.search(r"(?<![哪这那])几项|多少项|how many", text, re.I):
         return q(aggregate=Aggregate.COUNT), p
-    if has("q:content") and numbers_named and not units:
-        return q(Projection.CONTENT), p
+    if numbers_named and not units and (has("q:content") or few_rows <= 3):
+        return q(Projection.CONTENT), p  # 第3项是什么任务: rows asked by number show what they say
     return q(), p
 
 
@@ -726,13 +802,7 @@ class Reading:
 
     @property
     def masked(self) -> str:
-        """The text with every entity blanked out (支持保障 names a category, not the verb 支持)."""
-        chars = list(self.text)
-        for t in self.scan.tokens:
-            if t.kind in ("unit", "units", "category", "numbers", "county", "text", "unknown_unit"):
-                for i in range(t.start, min(t.end, len(chars))):
-                    chars[i] = "|"
-        return "".join(chars)
+        return masked_text(self.scan)
 
     @property
     def selects_rows(self) -> bool:
@@ -1091,6 +1161,8 @@ def read(text: str, notice: Notice, previous_units: tuple[str, ...] = ()) -> tup
     question = the_question(text)
     injected = question != text or has_word(text.lower(), "talk", "injection")
     question, corrections = respell(english_numbers(strip_filler(question)), notice)
+    aliases = dict(_alias_keys())
+    corrections = [(typed, aliases.get(fixed, fixed)) for typed, fixed in corrections]  # 人设局 → 市人社局
     text = question
     s = scan(text, notice)
     s.injected = injected
