@@ -364,9 +364,9 @@ def scan(text: str, notice: Notice) -> Scan:
         while (i := hay.find(item, start)) != -1:
             start = i + 1
             end = i + len(item)
-            if item.isascii() and item.strip().isalpha():
-                if (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha()):
-                    continue  # "no" inside "know"
+            inside_word = (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha())
+            if item.isascii() and item.strip().isalpha() and inside_word:
+                continue  # "no" inside "know"
             if free(i, end):
                 take(i, end, kind, item)
     for ch_i, ch in enumerate(text):
