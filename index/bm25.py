@@ -1,7 +1,9 @@
 """Keyword ranking (BM25 over jieba tokens) of the same documents the vector store holds.
 
-Dense retrieval misses exact names (市人社局, 三重一创); BM25 catches them. Agency aliases and task
-categories are added to a private jieba dictionary so that each stays one token.
+Dense retrieval misses exact names (市人社局, 三重一创); BM25 catches them. Agency aliases, task categories and
+the domain list's words are added to a private jieba dictionary so that each stays one token. Stop words are the
+project's one list (``corpus.synonyms.stopwords``); a query word the notice does not hold is expanded with the
+notice's words for it (``corpus.synonyms``: the general near-synonym list and the domain list), 贷款 → 信贷.
 """
 
 from __future__ import annotations
@@ -15,17 +17,14 @@ from typing import TYPE_CHECKING
 from langchain_core.documents import Document
 
 from corpus.agencies import alias_table
+from corpus.synonyms import Lexicon, domain_synonyms, notice_lexicon, stopwords
 
 if TYPE_CHECKING:
     import jieba
 
 logger = logging.getLogger(__name__)
 
-_FUNCTION_WORDS = "的 了 和 与 及 或 等 是 在 由 对 把 将 为 从 来 要 有 中 之 其 并 被 给 也 都 就 还"
-_QUESTION_WORDS = "谁 哪 哪些 哪个 哪里 哪儿 什么 如何 怎么 怎样 吗 呢 啊 吧 请问 一下 一些 这个 那个 这些"
-# Words every question about this notice may use: each row is a 工作任务 with a 责任单位 that 负责.
-_DOMAIN_WORDS = "负责 任务 工作 单位"
-STOPWORDS = frozenset(f"{_FUNCTION_WORDS} {_QUESTION_WORDS} {_DOMAIN_WORDS}".split())
+STOPWORDS = stopwords()
 
 # One tokenizer for the process: building jieba's prefix dictionary takes about a second.
 _TOKENIZER: jieba.Tokenizer | None = None
@@ -36,7 +35,9 @@ _TOKENIZER_LOCK = threading.Lock()
 def _tokenizer(extra_words: Iterable[str]) -> jieba.Tokenizer:
     """A private jieba tokenizer that knows every agency alias and ``extra_words``."""
     global _TOKENIZER, _TOKENIZER_WORDS
-    words = frozenset(alias_table()) | frozenset(w for w in extra_words if w)
+    domain = domain_synonyms()
+    domain_words = {w for k, vs in domain.items() for w in (k, *vs) if len(w) > 1}
+    words = frozenset(alias_table()) | frozenset(domain_words) | frozenset(w for w in extra_words if w)
     with _TOKENIZER_LOCK:
         if _TOKENIZER is None or not words <= _TOKENIZER_WORDS:
             import jieba
@@ -83,7 +84,15 @@ def _search_text(doc: Document) -> str:
 class BM25Ranker:
     """BM25Okapi over the documents; ``rank`` returns (document, score) with positive scores only."""
 
-    def __init__(self, documents: Sequence[Document], *, extra_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        documents: Sequence[Document],
+        *,
+        extra_words: Iterable[str] = (),
+        lexicon: Lexicon | None | bool = True,
+    ) -> None:
+        """``lexicon``: True (default) expands queries with the shipped notice's lexicon; False turns expansion
+        off; or a ``Lexicon`` of one's own."""
         if not documents:
             raise ValueError("BM25Ranker needs at least one document, got none")
         from rank_bm25 import BM25Okapi
@@ -93,16 +102,30 @@ class BM25Ranker:
         self._tokenizer = _tokenizer([*categories, *extra_words])
         corpus = [tokenize(_search_text(d), self._tokenizer) for d in self.documents]
         self._bm25 = BM25Okapi(corpus)
+        self._lexicon: Lexicon | None = notice_lexicon() if lexicon is True else (lexicon or None)
         logger.debug("BM25 over %d documents", len(corpus))
 
     def tokenize(self, text: str) -> list[str]:
         return tokenize(text, self._tokenizer)
 
+    def query_tokens(self, query: str) -> list[str]:
+        """The query's tokens, then the notice's words for those the notice does not hold (贷款 → 信贷)."""
+        tokens = self.tokenize(query)
+        if self._lexicon is None:
+            return tokens
+        extra: list[str] = []
+        for t in dict.fromkeys(tokens):
+            if self._lexicon.holds(t):
+                continue  # the notice's own word needs no bridge; its synonyms would only add noise
+            for synonym in self._lexicon.synonyms(t):
+                extra.extend(self.tokenize(synonym))
+        return tokens + [t for t in dict.fromkeys(extra) if t not in tokens]
+
     def rank(self, query: str, k: int, *, kinds: Sequence[str] | None = None) -> list[tuple[Document, float]]:
         """The top ``k`` documents by BM25 score (> 0), ties broken by document id."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
-        tokens = self.tokenize(query)
+        tokens = self.query_tokens(query)
         if not tokens:
             return []
         scores = self._bm25.get_scores(tokens)

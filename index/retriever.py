@@ -17,16 +17,20 @@ logger = logging.getLogger(__name__)
 
 
 class HybridRetriever(BaseRetriever):
-    """Up to ``k`` documents, each a copy whose metadata adds rrf, dense_sim, bm25, dense_rank, bm25_rank.
+    """Up to ``k`` documents, each a copy whose metadata adds rrf, dense_sim, bm25, dense_rank, bm25_rank
+    and, for a passage split into sentences, ``sentence_sims``: each sentence's own dense similarity, in order.
 
     Both rankings look at ``fetch_k`` candidates; a document scores sum(1 / (rrf_k + rank)) over the
     rankings it appears in (ranks from 1). Ties go to the smaller document id, so results are stable.
+    The similarities come from a wider dense look (``sim_k``, more than the notice's documents), so a
+    returned passage knows how close each of its sentences is, and the answer can pick its sentence by meaning.
     """
 
     vectorstore: VectorStore
     bm25: BM25Ranker
     k: int = Field(default=5, gt=0)
     fetch_k: int = Field(default=20, gt=0)
+    sim_k: int = Field(default=160, gt=0)
     rrf_k: int = Field(default=60, ge=0)
     kinds: tuple[str, ...] | None = None
 
@@ -34,14 +38,16 @@ class HybridRetriever(BaseRetriever):
         kwargs: dict[str, Any] = {}
         if self.kinds is not None:
             kwargs["filter"] = {"kind": {"$in": list(self.kinds)}}
-        hits = self.vectorstore.similarity_search_with_score(query, k=self.fetch_k, **kwargs)
+        hits = self.vectorstore.similarity_search_with_score(query, k=max(self.fetch_k, self.sim_k), **kwargs)
         # Chroma returns cosine distances for our collections; similarity = 1 - distance.
         return [(doc, 1.0 - float(distance)) for doc, distance in hits]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        dense = self._dense(query)
+        every_sim = self._dense(query)
+        sims = {_key(doc): sim for doc, sim in every_sim}
+        dense = every_sim[: self.fetch_k]
         sparse = self.bm25.rank(query, self.fetch_k, kinds=self.kinds)
         by_id: dict[str, Document] = {}
         rrf: dict[str, float] = {}
@@ -69,11 +75,16 @@ class HybridRetriever(BaseRetriever):
             metadata = {
                 **doc.metadata,
                 "rrf": rrf[key],
-                "dense_sim": dense_sim.get(key),
+                "dense_sim": dense_sim.get(key, sims.get(key)),
                 "bm25": bm25.get(key, 0.0),
                 "dense_rank": dense_rank.get(key),
                 "bm25_rank": bm25_rank.get(key),
             }
+            children: list[float] = []
+            while f"{key}:s{len(children) + 1}" in sims:  # the sentence documents' ids: <passage>:s1, :s2, …
+                children.append(sims[f"{key}:s{len(children) + 1}"])
+            if children:
+                metadata["sentence_sims"] = children
             results.append(Document(id=doc.id, page_content=doc.page_content, metadata=metadata))
         logger.debug("hybrid: %d dense, %d bm25, %d returned", len(dense), len(sparse), len(results))
         return results
