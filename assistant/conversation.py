@@ -115,12 +115,15 @@ def _substitute(prev: TableQuery, s: Scan, text: str) -> TableQuery:
     if s.numbers and NumberIn not in kinds:
         added.append(NumberIn(frozenset(s.numbers)))
     if _ADDS.match(text) and new_units:
-        # 再加上市发改委呢: the new unit joins the previous ones, in the same role.
-        roles = next((u.roles for u in _flat(prev.where) if isinstance(u, UnitIs)), frozenset())
+        # 再加上市发改委呢: the new unit joins the previous ones, in the same role — into their joint condition
+        # when they were asked together (A和B共同负责), else its rows are added (A牵头几项 → 再加上B).
+        old_units = [u for u in _flat(prev.where) if isinstance(u, UnitIs)]
+        roles = old_units[0].roles if old_units else frozenset()
         joined = [UnitIs(u.unit, u.roles or roles) for u in new_units]
-        return replace(
-            prev, where=conj([prev.where, *joined]), focus=prev.focus + tuple(u.unit for u in new_units)
-        )
+        focus = prev.focus + tuple(u.unit for u in new_units)
+        if len(old_units) > 1:
+            return replace(prev, where=conj([prev.where, *joined]), focus=focus)
+        return replace(prev, where=Or((prev.where, *joined)), focus=focus)
     focus = tuple(u.unit for u in new_units) or prev.focus
     return replace(prev, where=conj([where, *added]), focus=focus)
 
@@ -233,7 +236,7 @@ def follow_up(
                 )
             return "table", q
         if rows and len(rows) <= 5:
-            q = _units_of_rows(table_query(s, text, ())[0])
+            q = _units_of_rows(table_query(s, text, (), rows_given=True)[0])
             if q.projection is Projection.TASKS and q.aggregate.value == "none":
                 q = replace(q, projection=Projection.UNITS if s.has("q:who") else Projection.CONTENT)
             return "table", replace(q, where=conj([NumberIn(frozenset(rows), previous=True), q.where]))
@@ -253,7 +256,7 @@ def follow_up(
         _own_question(s) or any(t.kind.startswith("role:") for t in s.tokens) or _WHICH_ROW.search(text)
     )
     if route in ("table", "content", "clause") and not names_rows and not stands_alone and asks_something:
-        q = _units_of_rows(table_query(s, text, ())[0])
+        q = _units_of_rows(table_query(s, text, (), rows_given=True)[0])
         per_row = (
             q.projection is not Projection.TASKS
             or s.has("q:who")

@@ -655,7 +655,7 @@ def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
         if unit_seen:
             if t.kind.startswith("role:"):
                 return False  # the unit has a role of its own
-            if t.kind == "split":
+            if t.kind in ("split", "unit", "units"):
                 return True
         elif t.kind.startswith("role:") or t.kind in ("q:who", "except"):
             return False
@@ -872,6 +872,9 @@ def _unstated_intent(r: Reading) -> Intent:
     return Refusal(oos.kind, tasks=tuple(r.scan.numbers), topic=r.text)
 
 
+_ROWS_OR_UNITS = re.compile(r"单位|部门|任务|几项|多少项|\btasks?\b|\bunits?\b", re.I)
+
+
 def _is_table(r: Reading) -> bool:
     s = r.scan
     if s.units or s.numbers or s.counties or s.has("unit_count"):
@@ -907,6 +910,14 @@ def _is_table(r: Reading) -> bool:
         r.text,
     ):
         return True
+    if (
+        _asks_rows(s)
+        and _ROWS_OR_UNITS.search(r.masked)
+        and not _HOW.search(r.masked)
+        and not s.clauses
+        and _leftover_hits(r) < 3
+    ):
+        return True  # 哪些单位牵头了任务 / 牵头单位有哪些 / 哪些任务没有配合单位
     return bool(s.has("text") or s.has("q:alone"))
 
 
@@ -934,6 +945,19 @@ def _is_clause(r: Reading) -> bool:
         return True
     heads = [c for c in r.notice.clauses if any(k in r.text for k in clause_keys(c.heading))]
     return bool(heads and _CLAUSE_REF.search(r.text))
+
+
+def _leftover_hits(r: Reading) -> int:
+    """How many bigrams of what the question says besides its known words the notice holds: a question that
+    names a topic of the notice (按职责分工加强协调) is about what the notice says, not a list of units."""
+    chars = list(r.text)
+    for t in r.scan.tokens:
+        for i in range(t.start, min(t.end, len(chars))):
+            chars[i] = "|"
+    rest = "".join(chars)
+    grams = {rest[i : i + 2] for i in range(len(rest) - 1)}
+    grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - _GENERIC_GRAMS
+    return sum(g in r.notice.text for g in grams)
 
 
 def _topic_hits(r: Reading) -> int:
@@ -1045,8 +1069,8 @@ ROUTES: tuple[Route, ...] = (
         _unknown_unit,
         lambda r: Refusal("unknown_unit", unknown_units=tuple(r.scan.unknown_units)),
     ),
-    Route("table", _is_table, _table_intent),
     Route("row_by_content", lambda r: _row_named(r) is not None, _row_intent),
+    Route("table", _is_table, _table_intent),
     Route("clause", _is_clause, _clause_intent),
     Route("header_loose", lambda r: bool(_HEADER.search(r.text)), lambda r: HeaderQuery(r.text)),
     Route("content", lambda r: True, lambda r: ContentQuery(_topic(r.text))),
@@ -1125,6 +1149,20 @@ def _term_index(notice_text: str) -> dict[tuple[str, ...], list[str]]:
     return index
 
 
+def _word_across(text: str, i: int, size: int, window: str, fixed: str) -> bool:
+    """The differing character forms a dictionary word with the character just outside the run."""
+    from pypinyin.constants import PHRASES_DICT  # the phrase list pypinyin already holds in memory
+
+    k = next(j for j in range(size) if window[j] != fixed[j])
+    pos = i + k
+    pairs = []
+    if k == 0 and pos > 0:
+        pairs.append(text[pos - 1 : pos + 1])
+    if k == size - 1 and pos + 1 < len(text):
+        pairs.append(text[pos : pos + 2])
+    return any(p in PHRASES_DICT for p in pairs)
+
+
 _FUNCTION_CHARS = set("个的了是在有和与及或这那哪几么吗呢吧啊也都就要会能把被给对向从到由为以其该此每各某")
 
 
@@ -1146,6 +1184,8 @@ def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
                     if sum(a == b for a, b in zip(g, window, strict=True)) == size - 1
                     # 哪个单位 is not 哪各单位: a function word typed as such is no typo
                     and not any(a != b and a in _FUNCTION_CHARS for a, b in zip(window, g, strict=True))
+                    # 如何支持 / 融合任务: the character makes a word with its neighbour outside the run
+                    and not _word_across(text, i, size, window, g)
                 ]
                 if len(set(found)) == 1:
                     text = text[:i] + found[0] + text[i + size :]
