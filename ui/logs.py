@@ -5,8 +5,8 @@
   confirmed without the key.
 - ``log_turn``: the one INFO line of a turn, from the page or ``/api/ask``.
 - ``LogRedactor``: a handler filter for the server. It drops the assistant's own INFO turn line (the UI
-  logs the turn once), escapes control characters in every message, and replaces an exception's message
-  (which may quote a request) by its type and frames.
+  logs the turn once) and withholds the unkeyed hash in its error lines, escapes control characters in
+  every message, and replaces an exception's message (which may quote a request) by its type and frames.
 - ``quiet_gradio_tracebacks``: Gradio prints a failed event's traceback, message and received data
   included, straight to stderr; this sends it through the log as type and frames instead.
 """
@@ -28,6 +28,7 @@ logger = logging.getLogger("ui.turn")
 
 _PROCESS_KEY = secrets.token_bytes(32)  # "random per start" when no NOTICE_QA_LOG_KEY is set
 # C0 and C1 controls (ESC, BEL, NUL, CR, LF, …), DEL, and bidirectional overrides that reorder a line.
+_UNKEYED = re.compile(r"(sha256[ :=]?)[0-9a-f]{8,64}")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -90,6 +91,10 @@ class LogRedactor(logging.Filter):
             return True
         record.nq_redacted = True
         message = record.getMessage()
+        if record.name.startswith(
+            "assistant."
+        ):  # its fingerprint is an unkeyed hash: a guess could be checked
+            message = _UNKEYED.sub(r"\1withheld", message)
         if record.name.startswith("ui."):  # our own lines may carry frames after the first line
             first, sep, frames = message.partition("\n")
             record.msg = clean(first) + sep + frames

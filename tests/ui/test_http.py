@@ -325,3 +325,47 @@ def test_question_id_is_keyed() -> None:
     assert (
         not hashlib.sha256("第12项".encode()).hexdigest().startswith(question_id("第12项", Settings())[:12])
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "message", "shown"),
+    [
+        ("assistant.chain", logging.INFO, "answered sha256:0123456789ab len=3", None),
+        (
+            "assistant.chain",
+            logging.ERROR,
+            "answer failed (question sha256 0123456789ab)",
+            "answer failed (question sha256 withheld)",
+        ),
+        (
+            "gradio",
+            logging.WARNING,
+            "bad \x1b[2J\x07 input\nforged line",
+            "bad \\x1b[2J\\x07 input\\nforged line",
+        ),
+        ("ui.turn", logging.ERROR, "failed: X\n  File a.py", "failed: X\n  File a.py"),
+    ],
+)
+def test_log_redactor(name: str, level: int, message: str, shown: str | None) -> None:
+    from ui.logs import LogRedactor
+
+    record = logging.LogRecord(name, level, __file__, 1, "%s", (message,), None)
+    kept = LogRedactor().filter(record)
+    assert kept is (shown is not None)
+    if shown is not None:
+        assert record.getMessage() == shown
+
+
+def test_log_redactor_withholds_exception_messages() -> None:
+    from ui.logs import LogRedactor
+
+    try:
+        raise ValueError(f"bad input {SECRET}")
+    except ValueError as exc:
+        record = logging.LogRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "boom", None, (ValueError, exc, None)
+        )
+    LogRedactor().filter(record)
+    text = logging.Formatter().format(record)
+    assert "ValueError (message withheld)" in text
+    assert "ZQX" not in text
