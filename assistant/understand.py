@@ -460,7 +460,7 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
     """Conditions from the tokens: parts split at connectives, roles to the units before them, polarity."""
     p = Parts()
     pending: list[tuple[str, bool]] = []  # (unit, negated)
-    forward: tuple[Role | None, bool] | None = None  # a role said before its unit (牵头单位不是X, led by X)
+    forward: list[tuple[Role | None, bool]] = []  # roles said before their unit (牵头单位不是X, led by X)
     last: list[str] = []
     last_conds: list[int] = []  # where the last flush put its conditions (for 牵头或者共同负责)
     neg = False
@@ -496,6 +496,17 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
         last = [u for u, _ in pending]
         pending = []
 
+    def flush_forward() -> None:
+        """The units just named take the roles said before them (以非牵头身份参与…？市财政局: not lead, any)."""
+        nonlocal pending
+        if not forward or not pending:
+            return
+        units = list(pending)
+        for role, negated in forward:
+            pending = list(units)
+            flush(role, negated)
+        forward.clear()
+
     def widen(role: Role | None) -> None:
         """牵头或者共同负责: the last units' role becomes either role."""
         for i in last_conds:
@@ -513,8 +524,8 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
             # 除了市教育局以外: the unit is left out of a ranking or list; 除了市教育局牵头的: those rows go.
             p.excluded_units.extend(u for u, _ in except_units)
             except_units = []
-            if k == "except_end" and forward is not None:
-                forward = (forward[0], True)  # 牵头的之外，它还参与了哪些
+            if k == "except_end" and forward:
+                forward[-1] = (forward[-1][0], True)  # 牵头的之外，它还参与了哪些
             neg = False
         elif k == "neg":
             neg = True
@@ -530,9 +541,7 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
                     pending.append((name, neg))
             if not in_except:
                 neg = False
-                if forward is not None:
-                    flush(forward[0], forward[1])
-                    forward = None
+                flush_forward()
             asked_since_unit = False
         elif k == "pronoun_unit":
             if pending or last:
@@ -541,9 +550,7 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
                 p.pronoun_unit = True
                 pending.extend((u, neg) for u in previous_units)
                 neg = False
-                if forward is not None:
-                    flush(forward[0], forward[1])
-                    forward = None
+                flush_forward()
         elif k == "or":
             after_or = True
             units_in_or = bool(pending) or units_in_or
@@ -567,7 +574,7 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
                     c = UnitIs(u, _role_set(role))
                     p.conds.append(Not(c) if neg else c)
             elif _unit_follows(s.tokens, tok):
-                forward = (role, neg)  # 牵头单位不是市发改委 / led by the NDRC: the unit comes after
+                forward.append((role, neg))  # 牵头单位不是市发改委 / led by the NDRC: the unit comes after
             elif asks_tasks and not asks_units and role is not None:
                 c2: Cond = HasRole(role)  # 哪些任务没有配合单位: a property of the row
                 p.conds.append(Not(c2) if neg else c2)
@@ -603,8 +610,8 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
             units_in_or = False if not pending else units_in_or
         after_or = False
     if pending:
-        if forward is not None:
-            flush(forward[0], forward[1])
+        if forward:
+            flush_forward()
         else:
             flush(None, False)
     p.excluded_units.extend(u for u, _ in except_units)
@@ -643,9 +650,9 @@ def masked_text(s: Scan) -> str:
 
 
 def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
-    """A unit with no role of its own comes after this role word (牵头单位不是市发改委 / led by the NDRC /
-    以非牵头身份参与的有哪些？市财政局), before another role word or a question about units."""
-    after = unit_seen = False
+    """A unit with no role of its own comes after this role word: in the same part with no other role word
+    between (牵头单位不是市发改委 / led by the NDRC), or after the part ends (以非牵头身份参与的有哪些？市财政局)."""
+    after = unit_seen = crossed = blocked = False
     for t in tokens:
         if t is role_token:
             after = True
@@ -657,9 +664,15 @@ def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
                 return False  # the unit has a role of its own
             if t.kind in ("split", "unit", "units"):
                 return True
-        elif t.kind.startswith("role:") or t.kind in ("q:who", "except"):
+        elif t.kind in ("q:who", "except"):
             return False
+        elif t.kind.startswith("role:") and not crossed:
+            blocked = True  # 牵头单位要会同有关部门: a nearer role word in this part governs the unit
+        elif t.kind == "split":
+            crossed = True
         elif t.kind in ("unit", "units", "pronoun_unit"):
+            if blocked and not crossed:
+                return False
             unit_seen = True
     return unit_seen
 
