@@ -56,6 +56,26 @@ def talk(question: str, never: tuple[str, ...] = (), refused: bool = False) -> T
 
 
 CONVERSATIONS: dict[str, list[Turn]] = {
+    "再加上X adds a unit's rows to a single unit's answer": [
+        table("市教育局牵头几项", EDU_LEAD, aggregate=A.COUNT),
+        table("再加上市人社局呢", sorted(EDU_LEAD + [12]), aggregate=A.COUNT),
+    ],
+    "再加上X joins a joint question": [
+        table("市教育局和市科技局共同负责哪些任务？", [2, 10, 11]),
+        table("再加上市发改委呢？", [10]),
+    ],
+    "属于哪一类 with no subject is about the previous row": [
+        table("第16项是什么内容", [16], P.CONTENT),
+        table("属于哪一类", [16], P.CATEGORY, says=("加强产教融合人才培养",)),
+    ],
+    "这几项分别由谁牵头 gives each row's lead": [
+        table("市总工会参与了哪些任务", [12, 13]),
+        table("这几项分别由谁牵头", [12, 13], P.LEAD, says=("市人社局", "市教育局")),
+    ],
+    "牵头的之外，它还参与了哪些": [
+        table("市财政局牵头哪些任务", [22]),
+        table("那牵头的之外，它还参与了哪些", [10]),
+    ],
     "那X呢 swaps the unit, keeps the role": [
         table("哪些任务由市人社局牵头？", [12]),
         table("那市财政局呢？", [22]),
