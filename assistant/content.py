@@ -41,8 +41,8 @@ class Gate:
 
     coverage_alone: float = 0.6
     dense_alone: float = 0.76
-    coverage_min: float = 0.5
-    dense_min: float = 0.72
+    coverage_min: float = 0.4
+    dense_min: float = 0.70
 
     def admits(self, coverage: float, dense: float) -> bool:
         return (
@@ -239,6 +239,8 @@ def passages(docs: list[Document], notice: Notice) -> list[Passage]:
         first = int(meta.get("sentence", 1) or 1) - 1 if kind in ("task_sentence", "sentence") else 0
         for i, s in enumerate(texts):
             dense = sims[i] if i < len(sims) and len(texts) > 1 else own
+            if sims and (kind == "clause" and i == 0 or len(_PUNCT.sub("", s)) <= 10):
+                dense = max(dense, own)  # a heading stands for its passage: 三、切实加大政策扶持。
             key = (source, s)
             old = out.get(key)
             if old is None or old.score < prior or old.dense < dense:
