@@ -189,25 +189,69 @@ def _alias_keys() -> list[tuple[str, str]]:
 
 
 @cache
+def _vocabulary() -> tuple[tuple[str, str], ...]:
+    """Every general word with its token kind, longest first."""
+    w = words()
+    vocab: list[tuple[str, str]] = []
+    sections = (
+        ("roles", ("lead", "assist", "co", "any")),
+        ("polarity", ("not_negation", "negation")),
+        (
+            "connectives",
+            (
+                "split",
+                "or",
+                "each",
+                "except",
+                "except_end",
+                "pronoun_unit",
+                "previous_rows",
+                "one_row",
+                "back",
+            ),
+        ),
+        ("questions", tuple(w["questions"])),
+    )
+    for section, kinds in sections:
+        for k in kinds:
+            for item in w[section][k]:
+                kind = {"roles": "role:", "questions": "q:"}.get(section, "") + k
+                if section == "polarity":
+                    kind = "neg" if k == "negation" else "skip"
+                vocab.append((item.lower() if item.isascii() else item, kind))
+    vocab.sort(key=lambda x: -len(x[0]))
+    return tuple(vocab)
+
+
+@cache
+def _syllable(ch: str) -> str:
+    from pypinyin import lazy_pinyin  # only when a question is read for misheard words
+
+    return lazy_pinyin(ch)[0]
+
+
+def syllables(text: str) -> tuple[str, ...]:
+    """Toneless pinyin, one syllable per character, each read on its own (so both sides of a comparison
+    are read the same way, whatever the phrase)."""
+    return tuple(_syllable(c) for c in text)
+
+
+@cache
 def _pinyin_index() -> dict[tuple[str, ...], list[str]]:
     """Toneless syllables of every alias of two or more characters → the aliases (for homophone typos)."""
-    from pypinyin import lazy_pinyin  # only when a question holds a name the table does not
-
     index: dict[tuple[str, ...], list[str]] = {}
     for alias, _ in _alias_keys():
         if len(alias) >= 2 and all("\u4e00" <= c <= "\u9fff" for c in alias):
-            index.setdefault(tuple(lazy_pinyin(alias)), []).append(alias)
+            index.setdefault(syllables(alias), []).append(alias)
     return index
 
 
 def _sounds_like(window: str, notice_text: str) -> str | None:
     """An alias that sounds like ``window`` (经信为 → 经信委, 总公会 → 总工会, 编半 → 编办) and shares a
     character with it; a window the notice itself holds is a real word, not a typo."""
-    from pypinyin import lazy_pinyin
-
     if window in notice_text:
         return None
-    for alias in _pinyin_index().get(tuple(lazy_pinyin(window)), []):
+    for alias in _pinyin_index().get(syllables(window), []):
         same = sum(a == b for a, b in zip(alias, window, strict=True))
         if alias != window and same >= max(1, len(alias) - 1) - (1 if len(alias) >= 4 else 0):
             return alias
@@ -328,36 +372,9 @@ def scan(text: str, notice: Notice) -> Scan:
                 break
     # Names the table does not hold: a homophone or near spelling of an alias, or an unknown office.
     _read_unknown_names(text, notice, taken, take, free, s)
-    # General words, longest first, where no entity stands.
-    w = words()
-    vocab: list[tuple[str, str]] = []
-    for section, kinds in (
-        ("roles", ("lead", "assist", "co", "any")),
-        ("polarity", ("not_negation", "negation")),
-        (
-            "connectives",
-            (
-                "split",
-                "or",
-                "each",
-                "except",
-                "except_end",
-                "pronoun_unit",
-                "previous_rows",
-                "one_row",
-                "back",
-            ),
-        ),
-        ("questions", tuple(w["questions"])),
-    ):
-        for k in kinds:
-            for item in w[section][k]:
-                kind = {"roles": "role:", "questions": "q:"}.get(section, "") + k
-                if section == "polarity":
-                    kind = "neg" if k == "negation" else "skip"
-                vocab.append((item, kind))
-    # Longest words first over the whole question (是什么角色 is 什么角色, not 是什么 + 角色).
-    vocab.sort(key=lambda x: -len(x[0]))
+    # General words, longest first over the whole question (是什么角色 is 什么角色, not 是什么 + 角色).
+    chars = set(lowered)
+    vocab = [(item, kind) for item, kind in _vocabulary() if item[0] in chars]
     for item, kind in vocab:
         hay = lowered if item.isascii() else text
         start = 0
@@ -1149,14 +1166,12 @@ def _topic(text: str) -> str:
 @cache
 def _term_index(notice_text: str) -> dict[tuple[str, ...], list[str]]:
     """Toneless syllables of every 3- and 4-character run of the notice → the runs (for misheard terms)."""
-    from pypinyin import lazy_pinyin
-
     index: dict[tuple[str, ...], list[str]] = {}
     for run in re.findall(r"[\u4e00-\u9fff]+", notice_text):
         for size in (4, 3):
             for i in range(len(run) - size + 1):
                 gram = run[i : i + size]
-                key = tuple(lazy_pinyin(gram))
+                key = syllables(gram)
                 if gram not in index.setdefault(key, []):
                     index[key].append(gram)
     return index
@@ -1182,8 +1197,6 @@ _FUNCTION_CHARS = set("个的了是在有和与及或这那哪几么吗呢吧啊
 def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
     """Put right a misheard or mistyped term of the notice (学徒至 → 学徒制, 划拔 → 划拨): a run of 3–4
     characters the notice does not hold that sounds like one it does and differs in one character."""
-    from pypinyin import lazy_pinyin
-
     corrections: list[tuple[str, str]] = []
     index = _term_index(notice.text)
     for size in (4, 3):
@@ -1193,7 +1206,7 @@ def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
             if all("\u4e00" <= c <= "\u9fff" for c in window) and window not in notice.text:
                 found = [
                     g
-                    for g in index.get(tuple(lazy_pinyin(window)), [])
+                    for g in index.get(syllables(window), [])
                     if sum(a == b for a, b in zip(g, window, strict=True)) == size - 1
                     # 哪个单位 is not 哪各单位: a function word typed as such is no typo
                     and not any(a != b and a in _FUNCTION_CHARS for a, b in zip(window, g, strict=True))
