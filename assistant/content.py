@@ -334,11 +334,6 @@ class ContentAnswerer:
         self._terms = Terms(notice)
         self.gate = gate
 
-    def warm(self) -> None:
-        """Load the lexicon and the tokenizer now, so the first question does not wait for them."""
-        self._terms.salient("产教融合")
-        _ = self._terms.lexicon
-
     def evidence(self, text: str) -> Evidence:
         """The question's terms, their coverage in the notice, and the retrieved documents with the best
         dense similarity among them."""
