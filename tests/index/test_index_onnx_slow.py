@@ -35,7 +35,8 @@ def _eval_questions() -> list[str]:
     for path in sorted(EVAL_DATA.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                turns.extend(json.loads(line)["turns"])
+                row = json.loads(line)  # eval cases have turns; other question lists a question
+                turns.extend(row.get("turns") or [row["question"]])
     return list(dict.fromkeys(turns))
 
 
