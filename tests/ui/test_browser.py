@@ -369,12 +369,39 @@ def test_copy_gives_plain_text_and_names_are_chinese(browser: Any, staff_url: st
         assert "第12项" in lines[0]
         assert "依据" in lines
         assert any(line.startswith("12｜") and "强化企业职工在岗教育培训" in line for line in lines), lines
+        # Text contrast of at least 4.5:1: the 提问 button, the placeholder, the selected tab.
+        ask = page.locator("#nq-ask")
+        assert _contrast(_css(ask, "color"), _css(ask, "background-color")) >= 4.5
+        textarea = page.locator("#nq-input textarea")
+        placeholder = textarea.evaluate("e => getComputedStyle(e, '::placeholder').color")
+        assert _contrast(placeholder, _css(textarea, "background-color")) >= 4.5, placeholder
+        tab = page.get_by_role("tab", name="问答")
+        assert _contrast(_css(tab, "color"), "rgb(255, 255, 255)") >= 4.5
         # The suggestions sit above the fold of a 768 px desk.
         suggestion = page.locator("#nq-suggest button").first
         assert suggestion.bounding_box()["y"] + suggestion.bounding_box()["height"] <= 768
         page.screenshot(path=str(SCREENSHOTS / "staff-chat.png"))
     finally:
         page.context.close()
+
+
+def _css(locator: Any, prop: str) -> str:
+    return str(locator.evaluate(f"e => getComputedStyle(e).getPropertyValue('{prop}')"))
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two computed colours (rgb/rgba; a transparent background counts as white)."""
+
+    def luminance(color: str) -> float:
+        parts = [float(x) for x in re.findall(r"[\d.]+", color)]
+        if len(parts) == 4 and parts[3] == 0:
+            parts = [255.0, 255.0, 255.0]
+        channels = [c / 255 for c in parts[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_follow_up_suggestions_fit_the_answer(browser: Any, staff_url: str) -> None:
