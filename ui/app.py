@@ -297,9 +297,13 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,
         "pwa": False,
         "share": False,
+        # Sessions whose state a replica keeps (Gradio's default is 10,000); the oldest beyond go first.
+        "state_session_capacity": SESSION_CAPACITY,
         "max_file_size": 0,  # no feature takes a file: every upload is refused (ui.guard refuses first)
     }
 
+
+SESSION_CAPACITY = 1_000  # page sessions kept in memory: ample for a kiosk or a desk, bounded for a replica
 
 # /api/ask conversations one replica keeps (Gradio keeps 10 000 session states by default too).
 API_SESSIONS = 10_000
