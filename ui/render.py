@@ -8,6 +8,7 @@ ends at a blank line, and nothing inside it is read as markdown). Classes carry 
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -56,7 +57,7 @@ def render_answer(answer: Answer, notice: Notice) -> str:
     more than ``SOURCES_SHOWN`` rows is folded (both open on a tap), so a long answer starts readable.
     """
     lines = answer.answer.strip().split("\n")
-    direct, rest = lines[0], [ln for ln in lines[1:] if ln.strip()]
+    direct, rest = lines[0], [_whole_bullet(ln, notice) for ln in lines[1:] if ln.strip()]
     parts = [f'<div class="nq-answer"><p class="nq-direct">{escape(direct)}</p>']
     if len(rest) > LIST_SHOWN + 1:
         shown, folded = rest[:LIST_SHOWN], rest[LIST_SHOWN:]
@@ -224,6 +225,20 @@ def render_matrix(notice: Notice) -> str:
         f'<table class="nq-grid"><thead><tr><th class="nq-unit">责任单位</th><th class="nq-count">项数</th>'
         f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+_CUT_BULLET = re.compile(r"^(·\s*第(\d+)项\s+)(.+?)…(.*)$")
+
+
+def _whole_bullet(line: str, notice: Notice) -> str:
+    """A list line that cut a task's content short (「· 第15项 支持市内相关高校…（牵头）」) with the whole content,
+    taken verbatim from the notice; any other line as it is."""
+    m = _CUT_BULLET.match(line.strip())
+    task = notice.task(int(m[2])) if m else None
+    if m is None or task is None:
+        return line
+    content = task.content.rstrip("。")
+    return f"{m[1]}{content}{m[4]}" if content.startswith(m[3]) else line
 
 
 def _cited_task(citation: Citation, notice: Notice) -> Task | None:

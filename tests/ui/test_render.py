@@ -180,3 +180,16 @@ def test_short_sources_stay_open(notice: Notice, n_rows: int) -> None:
     out = render_answer(answer, notice)
     assert "<details" not in out
     assert out.count('<tr class="nq-row') == n_rows
+
+
+def test_a_list_line_cut_short_shows_the_whole_task(notice: Notice) -> None:
+    full = notice.tasks[14].content  # task 15, long
+    cut = full[:12]
+    answer = Answer("q", f"共2项。\n· 第15项 {cut}…（牵头）\n· 第16项 强化师资队伍建设", False, (15, 16))
+    out = render_answer(answer, notice)
+    assert f"· 第15项 {full.rstrip('。')}（牵头）" in out
+    assert "…" not in out
+    assert "· 第16项 强化师资队伍建设" in out
+    # A line whose text is not the task's own beginning is left as the assistant wrote it.
+    other = Answer("q", "共1项。\n· 第15项 别的说法…", False, (15,))
+    assert "· 第15项 别的说法…" in render_answer(other, notice)
