@@ -124,6 +124,8 @@ class Terms:
         # cut_for_search yields sub-words and the whole word; keep the longest forms that cover the rest,
         # unless a form is only stop words run together (不能自己 = 不能 + 自己).
         words = [w for w in words if not self._all_stop(w)]
+        # A domain word the tokenizer cut apart (能少交点税 → 能少 / 交点) is still a term: 少交.
+        words += [k for k in self.lexicon.domain_words_in(question) if not any(k in w for w in words)]
         longest = [w for w in words if not any(w != o and w in o for o in words)]
         return list(dict.fromkeys(longest))
 
@@ -178,6 +180,10 @@ class Terms:
             n = len(self._sentences)
             self._weights[term] = 1.0 if df == 0 else 1.0 + math.log(n / (1 + df))
         return self._weights[term]
+
+    def matches(self, term: str, sentence: str) -> bool:
+        """Whether the sentence holds the term itself or one of the notice's words for it."""
+        return term in sentence or any(s in sentence for s in self.synonyms(term))
 
     def overlap(self, terms: list[str], sentence: str) -> float:
         """How much of the question's topic the sentence holds (whole terms, their synonyms, then bigrams),
@@ -310,16 +316,22 @@ def best_passages(
         block = sorted(picked, key=lambda q: order.index(q.text) if q.text in order else 0) or [top]
         return [Passage(q.text, q.source, q.number, top.score, q.dense, q.index) for q in block]
     picked = [top]
+    answered = {t for t in question_terms if terms.matches(t, top.text)}
     for p in scored[1:]:
         if len(picked) >= limit:
             break
         if p.text in top.text or top.text in p.text:
             continue
         same = p.source == top.source
-        if (same and p.score >= 0.85 * top.score) or (
+        # 土地、贷款、税收都列一下: a sentence of the same passage that answers a term no picked sentence answers.
+        new_terms = {t for t in question_terms if t not in answered and terms.matches(t, p.text)}
+        if _heading_like(p, notice) and p.source.startswith("clause-"):
+            continue  # a heading only names the topic the picked sentences answer
+        if (same and (p.score >= 0.85 * top.score or (new_terms and p.score >= 0.5 * top.score))) or (
             not same and p.score >= 0.95 * top.score and len(picked) < 2
         ):
             picked.append(p)
+            answered |= new_terms
     return picked
 
 

@@ -113,6 +113,13 @@ class Lexicon:
             found.extend(self._general.get(term, ()))
         return tuple(w for w in dict.fromkeys(found) if w != term)
 
+    def domain_words_in(self, text: str) -> list[str]:
+        """The domain list's words (two characters or more) that ``text`` holds, longest first: a word the
+        tokenizer cut apart still counts (能少交点税 holds 少交)."""
+        found = [k for k in self._domain if len(k) > 1 and k in text]
+        found.sort(key=len, reverse=True)
+        return [k for i, k in enumerate(found) if not any(k in longer for longer in found[:i])]
+
     def expand(self, terms: Iterable[str]) -> list[str]:
         """The terms followed by the notice's words for them, without repeats."""
         terms = list(terms)

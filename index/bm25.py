@@ -116,6 +116,11 @@ class BM25Ranker:
         if self._lexicon is None:
             return tokens
         extra: list[str] = []
+        for word in self._lexicon.domain_words_in(query):
+            if self._lexicon.holds(word):
+                continue
+            for synonym in self._lexicon.synonyms(word):
+                extra.extend(self.tokenize(synonym))
         for t in dict.fromkeys(tokens):
             if self._lexicon.holds(t):
                 continue  # the notice's own word needs no bridge; its synonyms would only add noise
