@@ -152,13 +152,17 @@ _ISSUER = re.compile(
     r"(发|印发|下发|发布|出|制发)(的|了|出来)"  # 谁签发的 asks for a person: refused elsewhere
 )
 _TITLE = re.compile(
-    r"标题|题目|全称|什么通知|哪个通知|(通知|文件|本文|这)\S{0,6}(名称|叫什么|名字|叫啥|题目)|叫什么名字"
+    r"标题|题目|全称|什么通知|哪个通知|(通知|文件|本文)\S{0,6}(名称|叫什么|名字|叫啥|题目)|^这(份|个)?叫什么"
 )
+# A date (几月几号, 什么时候): the header prints none; the refusal says so, not a header fact.
+_DATE = re.compile(r"几月|几号发|哪天|哪一天|日期|什么时候|何时")
 
 
 def header_reply(text: str, notice: Notice, *, clause_asked: bool = False) -> Reply | None:
     """The header fact a question asks for, or None when it asks for none."""
     h = notice.header
+    if _DATE.search(text):
+        return None
     if (reply := _membership(text, h)) is not None:
         return reply
     if _IMPLEMENTED_NUMBER.search(text) or (

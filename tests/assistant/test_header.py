@@ -92,6 +92,8 @@ def test_an_unlisted_body_is_said_to_be_unlisted(notice: Notice, question: str, 
         "各条的标题是什么",  # the clause headings
         "产教融合项目评审办法是什么",
         "什么时候截止",
+        "皖政办〔2018〕4号那个省文件是几月几号发的",  # a date: refused elsewhere
+        "进了工厂就等于进了学校，这种培养方式叫什么",  # a content question, not the title
     ],
 )
 def test_not_a_header_question(notice: Notice, question: str) -> None:
