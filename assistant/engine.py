@@ -128,7 +128,8 @@ def execute(query: TableQuery, notice: Notice) -> Result:
     if agg is Aggregate.COMPARE_ROWS and len(rows) >= 2:
         unit_sets = [set(t.units) for t in rows]
         shared = set.intersection(*unit_sets)
-        order = {u: i for i, u in enumerate(notice.units)}
+        # Units in the order the rows list them (the first row's order, then the others').
+        order = {u: i for i, u in enumerate(dict.fromkeys(u for t in rows for u in t.units))}
         return Result(
             query,
             rows,
