@@ -37,12 +37,12 @@ from ui.handlers import (
     SUGGESTED_QUESTIONS,
     AssistantLike,
     ChatHistory,
+    answer_turn,
     begin,
     category_choices,
     clear_chat,
     filter_tasks,
     follow_ups,
-    respond,
     too_long_reply,
     unit_choices,
 )
@@ -118,7 +118,7 @@ def build_app(
     def finish_turn(question: str, history: ChatHistory, conversation: Any) -> tuple[Any, ...]:
         if conversation is None and (question or "").strip():
             conversation = make_conversation()
-        history, conversation, answer = respond(
+        history, conversation, answer = answer_turn(
             question, history, conversation, assistant=assistant, notice=notice, settings=settings
         )
         return (history, conversation, *suggestion_updates(follow_ups(answer, notice)))

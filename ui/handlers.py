@@ -74,6 +74,25 @@ def respond(
     assistant: AssistantLike,
     notice: Notice,
     settings: Settings,
+) -> tuple[ChatHistory, Any, str]:
+    """Ask one question in this session: (history with the question and its answer, conversation, "").
+
+    The empty string clears a textbox; ``answer_turn`` does the work and also returns the Answer.
+    """
+    history, conversation, _ = answer_turn(
+        message, history, conversation, assistant=assistant, notice=notice, settings=settings
+    )
+    return history, conversation, ""
+
+
+def answer_turn(
+    message: str | None,
+    history: ChatHistory | None,
+    conversation: Any,
+    *,
+    assistant: AssistantLike,
+    notice: Notice,
+    settings: Settings,
 ) -> tuple[ChatHistory, Any, Answer | None]:
     """Answer one question in this session: (history with the answer, conversation, the Answer or None).
 

@@ -19,6 +19,7 @@ from ui.handlers import (
     ERROR_REPLY,
     MAX_MESSAGES,
     SUGGESTED_QUESTIONS,
+    answer_turn,
     begin,
     category_choices,
     clear_chat,
@@ -84,7 +85,7 @@ def _ask(
     notice: Notice,
     settings: Settings | None = None,
 ) -> tuple[list[dict[str, Any]], Any, Answer | None]:
-    return respond(
+    return answer_turn(
         message, history, conversation, assistant=assistant, notice=notice, settings=settings or Settings()
     )
 
@@ -360,3 +361,10 @@ def test_build_app_staff_and_kiosk(notice: Notice) -> None:
     assert options["footer_links"] == []
     assert options["run_history"] is False
     assert "系统繁忙，请稍后再试" in options["head"]
+
+
+def test_respond_is_the_one_step_turn_that_clears_the_box(notice: Notice) -> None:
+    history, conversation, box = respond(
+        "第12项由谁负责？", [], "conv", assistant=FakeAssistant(notice), notice=notice, settings=Settings()
+    )
+    assert (len(history), conversation, box) == (2, "conv", "")
