@@ -368,3 +368,29 @@ def test_respond_is_the_one_step_turn_that_clears_the_box(notice: Notice) -> Non
         "第12项由谁负责？", [], "conv", assistant=FakeAssistant(notice), notice=notice, settings=Settings()
     )
     assert (len(history), conversation, box) == (2, "conv", "")
+
+
+def test_a_full_chat_of_the_longest_answers_fits_the_request_cap(notice: Notice) -> None:
+    """The browser sends the chat back with every question; the request cap must never cut a session off."""
+    import json
+
+    rows = tuple(t.number for t in notice.tasks)
+    lines = "\n".join(f"· 第{t.number}项 {t.content}" for t in notice.tasks)
+    biggest = Answer(
+        "哪些任务",
+        f"共{len(rows)}项。\n{lines}",
+        False,
+        rows,
+        tuple(Citation(t.source, t.row_text) for t in notice.tasks),
+    )
+
+    class Biggest:
+        def ask(self, question: str, conversation: Any = None) -> Answer:
+            return biggest
+
+    history: list[dict[str, Any]] = []
+    for _ in range(MAX_MESSAGES):
+        history, question, _ = begin("市教育局负责哪些任务？" * 10, history)
+        history, _, _ = _ask(question, history, None, Biggest(), notice)
+    body = json.dumps({"data": ["问" * 500, history, None]}).encode()  # \u escapes: the worst case
+    assert len(body) < Settings().max_request_bytes
