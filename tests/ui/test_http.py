@@ -369,3 +369,34 @@ def test_log_redactor_withholds_exception_messages() -> None:
     text = logging.Formatter().format(record)
     assert "ValueError (message withheld)" in text
     assert "ZQX" not in text
+
+
+@pytest.mark.parametrize(
+    ("report", "shown"),
+    [
+        (
+            {
+                "ok": False,
+                "model": "/root/.cache/notice-qa/models/m3e-small",
+                "problem": "index missing at /srv/x/chroma: run `notice-qa index`",
+            },
+            {
+                "ok": False,
+                "problem": "index missing at <path>: run `notice-qa index`",
+                "assistant": "degraded",
+            },
+        ),
+        (
+            {"ok": False, "problem": "Chroma at http://127.0.0.1:8000/api is down"},
+            {"ok": False, "problem": "Chroma at http://127.0.0.1:8000/api is down", "assistant": "degraded"},
+        ),
+        (
+            {"ok": True, "model": "/home/a/m", "problem": None},
+            {"ok": True, "problem": None, "assistant": "ok"},
+        ),
+    ],
+)
+def test_public_health_hides_paths(report: dict[str, object], shown: dict[str, object]) -> None:
+    from ui.app import public_health
+
+    assert public_health(report) == shown
