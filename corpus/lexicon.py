@@ -12,10 +12,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from corpus.errors import NoticeQAError
+
 LEXICON_FILE = "lexicon.toml"
 
 
-class LexiconError(ValueError):
+class LexiconError(NoticeQAError, ValueError):
     """The lexicon file is malformed: says which entry and what is wrong."""
 
 

@@ -8,6 +8,7 @@ import unicodedata
 from importlib import resources
 
 from corpus.agencies import resolve
+from corpus.errors import NoticeQAError
 from corpus.records import Assignment, Clause, Header, Notice, Role, Task
 
 NOTICE_FILE = "notice.txt"
@@ -18,7 +19,7 @@ _IMPLEMENTS = re.compile(r"(《[^》]+》[（(][^）)]+[）)])")
 _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
 
 
-class NoticeParseError(ValueError):
+class NoticeParseError(NoticeQAError, ValueError):
     """The notice text does not have the shape the parser expects; says which line and what was expected."""
 
     def __init__(self, line: int, expected: str, got: str) -> None:

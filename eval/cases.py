@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from corpus.errors import NoticeQAError
+
 CASES_FILE = "cases.jsonl"
 
 KINDS: tuple[str, ...] = (
@@ -34,7 +36,7 @@ _EXPECT_KEYS = frozenset({"tasks", "contains", "any_of", "refused", "not_regex",
 _SOURCE = re.compile(r"^(task-[1-9]\d*|clause-[1-9]\d*|preamble|header)$")
 
 
-class CaseFormatError(ValueError):
+class CaseFormatError(NoticeQAError, ValueError):
     """A line of the cases file is not a valid case; says which line and what is wrong."""
 
     def __init__(self, line: int, message: str) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from corpus.errors import NoticeQAError
 from eval.scoring import percentile
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ CONVERSATIONS: tuple[tuple[str, ...], ...] = (
 BURST_QUESTION = "第12项由谁负责？"
 
 
-class LoadError(Exception):
+class LoadError(NoticeQAError):
     """An expected failure of the load client (bad URL, server unreachable): one line, exit status 1."""
 
 

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from corpus.errors import NoticeQAError
 
-class IndexNotBuiltError(RuntimeError):
+
+class IndexNotBuiltError(NoticeQAError, RuntimeError):
     """The Chroma collection does not exist or is empty; run `notice-qa index`."""
 
 
-class IndexStaleError(RuntimeError):
+class IndexStaleError(NoticeQAError, RuntimeError):
     """The collection was built from another model, corpus or chromadb; run `notice-qa index`."""
 
 
-class ModelMissingError(RuntimeError):
+class ModelMissingError(NoticeQAError, RuntimeError):
     """The embedding model folder is missing or damaged; run `notice-qa model`."""
 
 
-class ChromaUnavailableError(RuntimeError):
+class ChromaUnavailableError(NoticeQAError, RuntimeError):
     """The Chroma server named by NOTICE_QA_CHROMA_URL does not answer."""
 
 
-class IndexCorruptError(RuntimeError):
+class IndexCorruptError(NoticeQAError, RuntimeError):
     """The persisted index cannot be read and could not be rebuilt; remove it and run `notice-qa index`."""

@@ -15,10 +15,12 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from corpus.errors import NoticeQAError
 from index.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-class CliError(Exception):
+class CliError(NoticeQAError):
     """An expected failure: shown as one line, exit status 1."""
 
 
@@ -103,21 +105,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         return int(_COMMANDS[args.command](args, settings) or 0)
-    except CliError as exc:
-        print(f"notice-qa: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # expected failures of the parts (index, model, server) carry their fix
-        if _is_ours(exc):
-            print(f"notice-qa: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if _is_ours(exc):  # an expected failure (index, model, server, input file): it names its fix
+            print(f"notice-qa: {' '.join(str(exc).split())}", file=sys.stderr)
             return 1
-        raise
+        # A bug: one line on screen, the traceback in the log under a reference the user can quote.
+        ref = f"{os.getpid():x}-{int(time.time()) % 100000:05d}"
+        log.error("bug %s in `notice-qa %s`", ref, args.command, exc_info=exc)
+        print(
+            f"notice-qa: internal error ({type(exc).__name__}); this is a bug — run with --verbose to see the log, "
+            f"reference {ref}",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _is_ours(exc: Exception) -> bool:
-    mod = type(exc).__module__
-    return mod.startswith(("index.", "corpus.", "assistant.")) or type(exc).__name__ == "ValidationError"
+    """Expected failures: ours by their root, and a bad setting (pydantic names the variable and the value)."""
+    from pydantic import ValidationError
+
+    return isinstance(exc, NoticeQAError | ValidationError)
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> int:
