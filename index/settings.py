@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     log_key: SecretStr | None = None
     api_token: SecretStr | None = None
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    # The review store (ui.review): 👎, refusals and errors, scrubbed, for staff to correct. Off: nothing kept.
+    # Empty URL: SQLite at <data_dir>/review.sqlite3; postgresql://… when replicas share one store.
+    review: bool = True
+    review_url: str | None = None
+    review_retention_days: int = Field(default=90, gt=0)
+    # The OpenAI-compatible /v1 API of the staff desk (ui.openai_api): its bearer keys, comma-separated (empty:
+    # no such routes), and the requests per minute each key may make.
+    api_keys: SecretStr | None = None
+    api_key_rate_limit: int = Field(default=60, gt=0)
 
     @property
     def resolved_model_dir(self) -> Path:

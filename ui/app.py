@@ -47,6 +47,7 @@ from ui.handlers import (
     unit_choices,
 )
 from ui.logs import install_log_redactor, log_failure, log_turn, quiet_gradio_tracebacks
+from ui.openai_api import OpenAIErrors, openai_routes
 from ui.page import BASE_CSS, KIOSK_CSS, page_script
 from ui.render import escape, render_clauses, render_header, render_matrix
 
@@ -482,10 +483,12 @@ def server_app(
 
     class GuardedApp(App):
         def build_middleware_stack(self) -> Any:
-            return Guard(super().build_middleware_stack(), max_body=max_body, hidden=hidden)
+            # OpenAIErrors: the guard's refusals under /v1/ in the OpenAI error format (ui.openai_api).
+            return OpenAIErrors(Guard(super().build_middleware_stack(), max_body=max_body, hidden=hidden))
 
     return GuardedApp(
-        routes=server_routes(assistant, settings, new_conversation=new_conversation),
+        routes=server_routes(assistant, settings, new_conversation=new_conversation)
+        + openai_routes(assistant, settings, new_conversation=new_conversation),
         default_response_class=ORJSONResponse,
         openapi_url=None,
         docs_url=None,
