@@ -6,6 +6,7 @@ Examples:
     notice-qa chat
     notice-qa index
     notice-qa serve --kiosk
+    notice-qa review export --out reviewed.jsonl
 """
 
 from __future__ import annotations
@@ -88,6 +89,31 @@ def _parser() -> argparse.ArgumentParser:
         "--min-accuracy", type=float, default=0.0, help="exit non-zero below this overall accuracy"
     )
     ev.add_argument("--peer", action="store_true", help="also score the naive-RAG peer on the same cases")
+
+    review = sub.add_parser(
+        "review",
+        help="the review queue: 👎, refusals and errors kept for staff (list, stats, export as eval cases)",
+        epilog="example: notice-qa review export --out reviewed.jsonl && notice-qa eval --set reviewed.jsonl",
+    )
+    rsub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    rlist = rsub.add_parser(
+        "list", help="entries newest first", epilog="example: notice-qa review list --kind refused"
+    )
+    rlist.add_argument("--json", action="store_true", help="one JSON object per entry, one per line")
+    rlist.add_argument("--kind", choices=("down", "refused", "error"))
+    rlist.add_argument("--app", choices=("desk", "kiosk", "api"))
+    rlist.add_argument("--limit", type=int, default=50, help="at most this many (0: all; default 50)")
+    rstats = rsub.add_parser(
+        "stats", help="counts by kind, week and route; the most frequent unanswered topics"
+    )
+    rstats.add_argument("--json", action="store_true")
+    rexport = rsub.add_parser(
+        "export",
+        help="write the reviewed entries as eval cases (JSON Lines) or all entries as CSV",
+        epilog="example: notice-qa review export --out reviewed.jsonl",
+    )
+    rexport.add_argument("--out", type=Path, required=True, help="the file to write")
+    rexport.add_argument("--csv", action="store_true", help="all entries as CSV instead of eval cases")
 
     bench = sub.add_parser("bench", help="measure latency, throughput, memory; print and write JSON")
     bench.add_argument("--out", type=Path, help="where to write the JSON figures")
@@ -258,6 +284,55 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_eval(settings, args.set_path, args.report, args.min_accuracy, peer=args.peer)
 
 
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from ui.review import ReviewError, ReviewStore, entries_csv, eval_jsonl, stats
+
+    try:
+        store = ReviewStore.from_settings(settings)
+    except ReviewError as exc:
+        raise CliError(str(exc)) from exc
+    if store is None:
+        raise CliError("the review store is off (NOTICE_QA_REVIEW=off): nothing is kept")
+    try:
+        if args.review_command == "list":
+            entries = store.entries(kind=args.kind, app=args.app, limit=max(args.limit, 0) or None)
+            for e in entries:
+                if args.json:
+                    row = asdict(e) | {"created_at": e.created_at.isoformat(timespec="seconds")}
+                    print(json_line(row))
+                else:
+                    mark = f" [{e.verdict}]" if e.verdict else ""
+                    print(
+                        f"#{e.id} {e.created_at:%Y-%m-%d %H:%M} {e.kind:<7} {e.app:<5} {e.route or '-':<8}{mark} {e.question}"
+                    )
+            if not entries and not args.json:
+                print("review: no entries")
+        elif args.review_command == "stats":
+            figures = stats(store.entries())
+            if args.json:
+                print(json.dumps(figures, ensure_ascii=False))
+            else:
+                for key, value in figures.items():
+                    print(f"{key}: {value}")
+        else:
+            entries = store.entries()
+            text = entries_csv(entries) if args.csv else eval_jsonl(entries)
+            try:
+                args.out.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+            count = len(entries) if args.csv else text.count("\n")
+            what = "entries as CSV" if args.csv else "reviewed entries as eval cases"
+            print(f"review: wrote {count} {what} to {args.out}")
+    except ReviewError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    return 0
+
+
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from eval.bench import run_bench
 
@@ -273,6 +348,7 @@ _COMMANDS = {
     "serve": _serve,
     "eval": _eval,
     "bench": _bench,
+    "review": _review,
 }
 
 
