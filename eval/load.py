@@ -1,12 +1,13 @@
 """`python -m eval.load`: drive a running app's ``POST /api/ask`` with concurrent sessions, or with a burst.
 
 Examples:
-    python -m eval.load --url http://127.0.0.1:7860 --sessions 16 32 --seconds 30 --pid 12345
+    NOTICE_QA_API_TOKEN=... python -m eval.load --url http://127.0.0.1:7860 --sessions 16 32 --seconds 30 --pid 12345
     python -m eval.load --url http://127.0.0.1:7860 --burst 128 --timeout 30
 
 Each session holds short conversations (table and content questions, a follow-up that needs the previous
 turn) under its own session id. A run stops by itself at ``--seconds`` or ``--max-requests``, whichever
-comes first, and every request is bounded by ``--timeout``. Only a server on this machine (loopback) is
+comes first, and every request is bounded by ``--timeout``. ``/api/ask`` exists only with a bearer token: the
+client sends ``--token`` (default: the server's own setting, ``NOTICE_QA_API_TOKEN``). Only a server on this machine (loopback) is
 driven. Figures are printed and written as JSON (reports/load.json); the exit status is 1 when a request
 failed or hung, and nothing here asserts.
 """
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -51,6 +53,7 @@ CONVERSATIONS: tuple[tuple[str, ...], ...] = (
     ("第12项由谁负责？", "社会资本能参与举办职业教育吗", "市教育局负责几项任务？"),
 )
 BURST_QUESTION = "第12项由谁负责？"
+TOKEN_ENV = "NOTICE_QA_API_TOKEN"  # the app's setting api_token: the bearer token of /api/ask
 
 
 class LoadError(NoticeQAError):
@@ -295,12 +298,23 @@ def _client(clients: int, timeout: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
 
 
+def _authorise(client: httpx.AsyncClient, token: str | None) -> httpx.AsyncClient:
+    """``client`` sending ``Authorization: Bearer <token>`` with every request (nothing without a token)."""
+    if token:
+        client.headers["authorization"] = f"Bearer {token}"
+    return client
+
+
 async def _warm_up(
     client: httpx.AsyncClient, url: str, scripts: Sequence[Sequence[str]], timeout: float
 ) -> None:
     """One of each script's questions, untimed: loads the model and checks the server answers at all."""
     for question in dict.fromkeys(q for script in scripts for q in script):
         outcome = await ask(client, url, question, None, timeout)
+        if outcome.status == 401:
+            raise LoadError(
+                f"{url}/api/ask refused the token (401): pass --token or set {TOKEN_ENV} to the server's token"
+            )
         if outcome.kind in ("error", "timeout"):
             raise LoadError(f"{url}/api/ask did not answer the warm-up question ({outcome.detail})")
 
@@ -315,10 +329,11 @@ async def _run_sessions(
     pid: int | None,
     scripts: Sequence[Sequence[str]],
     warmup: bool,
+    token: str | None = None,
 ) -> RunReport:
     outcomes: list[Outcome] = []
     samples: list[tuple[float, float]] = []
-    async with _client(sessions, timeout) as client:
+    async with _authorise(_client(sessions, timeout), token) as client:
         if warmup:
             await _warm_up(client, url, scripts, timeout)
         started = time.monotonic()
@@ -343,8 +358,10 @@ async def _run_sessions(
     )
 
 
-async def _run_burst(url: str, n: int, *, timeout: float, pid: int | None, question: str) -> RunReport:
-    async with _client(n, timeout) as client:
+async def _run_burst(
+    url: str, n: int, *, timeout: float, pid: int | None, question: str, token: str | None = None
+) -> RunReport:
+    async with _authorise(_client(n, timeout), token) as client:
         started = time.monotonic()
         before = read_rss_mb(pid) if pid else None
         outcomes = await asyncio.gather(*(ask(client, url, question, None, timeout) for _ in range(n)))
@@ -371,8 +388,10 @@ def run_load(
     pid: int | None = None,
     scripts: Sequence[Sequence[str]] = CONVERSATIONS,
     warmup: bool = True,
+    token: str | None = None,
 ) -> RunReport:
-    """``sessions`` concurrent conversations against ``url`` for ``seconds`` (at most ``max_requests``)."""
+    """``sessions`` concurrent conversations against ``url`` for ``seconds`` (at most ``max_requests``),
+    sending ``token`` as the bearer token of ``/api/ask``."""
     url = check_loopback(url)
     _check_counts("sessions", sessions, MAX_CLIENTS)
     _check_counts("max_requests", max_requests, 10 * DEFAULT_MAX_REQUESTS)
@@ -390,6 +409,7 @@ def run_load(
             pid=pid,
             scripts=scripts,
             warmup=warmup,
+            token=token,
         )
     )
 
@@ -401,13 +421,14 @@ def run_burst(
     timeout: float = DEFAULT_TIMEOUT,
     pid: int | None = None,
     question: str = BURST_QUESTION,
+    token: str | None = None,
 ) -> RunReport:
     """``n`` one-off questions sent at once: each must be answered, refused as busy, or time out (a hang)."""
     url = check_loopback(url)
     _check_counts("burst", n, MAX_CLIENTS)
     if timeout <= 0:
         raise LoadError(f"timeout must be > 0, got {timeout}")
-    return asyncio.run(_run_burst(url, n, timeout=timeout, pid=pid, question=question))
+    return asyncio.run(_run_burst(url, n, timeout=timeout, pid=pid, question=question, token=token))
 
 
 def _show(report: RunReport) -> None:
@@ -458,6 +479,11 @@ def _parser() -> argparse.ArgumentParser:
         help="N one-off questions at once, past the queue (after any --sessions runs)",
     )
     p.add_argument("--pid", type=int, help="the server's process id, to sample its RSS from /proc")
+    p.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV) or None,
+        help=f"bearer token of /api/ask (default: ${TOKEN_ENV}, as the server reads it)",
+    )
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed first question of each kind")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report (default %(default)s)")
     return p
@@ -480,11 +506,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pid=args.pid,
                 scripts=scripts,
                 warmup=not args.no_warmup,
+                token=args.token,
             )
             for n in runs
         ]
         if args.burst is not None:
-            reports.append(run_burst(args.url, args.burst, timeout=args.timeout, pid=args.pid))
+            reports.append(
+                run_burst(args.url, args.burst, timeout=args.timeout, pid=args.pid, token=args.token)
+            )
     except LoadError as exc:
         print(f"eval.load: {exc}", file=sys.stderr)
         return 1
