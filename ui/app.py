@@ -17,11 +17,13 @@ answer as JSON, for load clients and scripts); replicas behind a proxy are descr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
 import re
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +45,8 @@ from ui.handlers import (
     clear_chat,
     filter_tasks,
     follow_ups,
+    rate,
+    remember_turn,
     too_long_reply,
     unit_choices,
 )
@@ -50,6 +54,8 @@ from ui.logs import install_log_redactor, log_failure, log_turn, quiet_gradio_tr
 from ui.openai_api import OpenAIErrors, openai_routes
 from ui.page import BASE_CSS, KIOSK_CSS, page_script
 from ui.render import escape, render_clauses, render_header, render_matrix
+from ui.review import Feedback, open_store
+from ui.review_page import review_tab
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -100,8 +106,11 @@ def build_app(
     settings: Settings,
     *,
     new_conversation: Callable[[], Any] | None = None,
+    feedback: Feedback | None = None,
 ) -> gr.Blocks:
     """The app for ``settings.kiosk``, queue configured; launch it with ``start`` (or ``launch_kwargs``).
+
+    ``feedback`` takes each answer's 有帮助/没帮助 (default: the review store the settings name, ui.review).
 
     ``new_conversation`` makes each session's follow-up state (default ``assistant.chain.Conversation``).
     A question is two events: ``begin`` echoes it with a pending bubble at once (not queued, no work), then
@@ -110,11 +119,17 @@ def build_app(
     gr = _gradio()
     make_conversation = new_conversation or _default_conversation()
     kiosk = settings.kiosk
+    feedback = feedback or Feedback(open_store(settings))
+    where = "kiosk" if kiosk else "desk"
     # Kiosk endpoints are for its own page only; the staff desk documents one endpoint, ``/ask``.
     ask_visibility = "private" if kiosk else "public"
 
     def start_turn(message: str, history: ChatHistory) -> tuple[ChatHistory, str, str]:
         return begin(message, history)
+
+    # Each session's last answer ({"id", "question"}) for its 有帮助/没帮助, beside its conversation (not
+    # an input of ``ask``, whose API stays question, history, conversation).
+    last_answers: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
     def finish_turn(question: str, history: ChatHistory, conversation: Any) -> tuple[Any, ...]:
         if conversation is None and (question or "").strip():
@@ -122,11 +137,33 @@ def build_app(
         history, conversation, answer = answer_turn(
             question, history, conversation, assistant=assistant, notice=notice, settings=settings
         )
-        return (history, conversation, *suggestion_updates(follow_ups(answer, notice)))
+        rated = remember_turn(feedback, _last(conversation), question, answer, app=where, settings=settings)
+        with contextlib.suppress(TypeError):  # a conversation that takes no weak reference: no feedback
+            if rated is not None:
+                last_answers[conversation] = rated
+        shown = gr.update(visible=_last(conversation) is not None)
+        return (history, conversation, *suggestion_updates(follow_ups(answer, notice)), shown, "")
+
+    def _last(conversation: Any) -> dict[str, str] | None:
+        try:
+            return last_answers.get(conversation)
+        except TypeError:
+            return None
 
     def clear(conversation: Any) -> tuple[Any, ...]:
+        with contextlib.suppress(TypeError):
+            last_answers.pop(conversation, None)
         history, conversation, text = clear_chat(conversation)
-        return (history, conversation, text, "", *suggestion_updates([]))
+        return (history, conversation, text, "", *suggestion_updates([]), gr.update(visible=False), "")
+
+    def rate_last(helpful: bool) -> Callable[..., str]:
+        def handler(conversation: Any, reason: str | None, request: Any) -> str:
+            client = request.client.host if request and request.client else ""
+            reason = "" if kiosk else reason or ""
+            return rate(feedback, _last(conversation), helpful, client=client, reason=reason)
+
+        handler.__annotations__["request"] = gr.Request  # how Gradio knows to pass the request (rate limit)
+        return handler
 
     with gr.Blocks(
         title=f"通知问答 · {notice.header.doc_number}", analytics_enabled=False, fill_width=kiosk
@@ -184,8 +221,40 @@ def build_app(
                     )
                     for i in range(SUGGESTION_SLOTS)
                 ]
+            # Feedback on the last answer: one tap, no login (the desk may add a short reason).
+            with gr.Row(equal_height=True, visible=False, elem_id="nq-feedback") as rating_row:
+                helpful = gr.Button(
+                    "有帮助" if kiosk else "👍 有帮助",
+                    elem_classes="nq-touch" if kiosk else None,
+                    elem_id="nq-helpful",
+                )
+                unhelpful = gr.Button(
+                    "没帮助" if kiosk else "👎 没帮助",
+                    elem_classes="nq-touch" if kiosk else None,
+                    elem_id="nq-unhelpful",
+                )
+                reason = gr.Textbox(
+                    label="原因（可选）",
+                    visible=not kiosk,
+                    max_lines=1,
+                    max_length=200,
+                    elem_id="nq-reason",
+                    scale=3,
+                )
+            rating_note = gr.Markdown(elem_id="nq-feedback-note")
+            for button, verdict in ((helpful, True), (unhelpful, False)):
+                button.click(
+                    rate_last(verdict),
+                    [conversation, reason],
+                    rating_note,
+                    queue=False,
+                    api_visibility="private",
+                    show_progress="hidden",
+                )
+            feedback_parts.extend([rating_row, rating_note])
             return chatbot, textbox, ask_btn, clear_btn, title, suggestions
 
+        feedback_parts: list[Any] = []
         if kiosk:
             chatbot, textbox, ask_btn, clear_btn, title, suggestions = chat_panel()
         else:
@@ -219,8 +288,9 @@ def build_app(
                         "上方显示任务和角色）。"
                     )
                     gr.HTML(render_matrix(notice), elem_id="nq-matrix")
+                review_tab(gr, feedback.store, settings)
 
-        answer_outputs = [chatbot, conversation, title, *suggestions]
+        answer_outputs = [chatbot, conversation, title, *suggestions, *feedback_parts]
         triggers = [(textbox.submit, textbox), (ask_btn.click, textbox)]
         triggers += [(button.click, button) for button in suggestions]
         for i, (trigger, source) in enumerate(triggers):
@@ -241,7 +311,7 @@ def build_app(
                 api_name="ask" if i == 0 else None,
                 api_visibility=ask_visibility if i == 0 else "private",
             )
-        clear_outputs = [chatbot, conversation, textbox, pending, title, *suggestions]
+        clear_outputs = [chatbot, conversation, textbox, pending, title, *suggestions, *feedback_parts]
         clear_btn.click(clear, [conversation], clear_outputs, queue=False, api_visibility="private")
         # The chat's own trash icon must forget the follow-up state too, not just the bubbles.
         chatbot.clear(clear, [conversation], clear_outputs, queue=False, api_visibility="private")

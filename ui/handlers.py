@@ -23,6 +23,7 @@ from ui.render import (
     render_question,
     render_task_table,
 )
+from ui.review import Feedback, NewEntry, Verdict
 
 ERROR_REPLY = "抱歉，系统出错了，请稍后再试。"
 BUSY_REPLY = "系统繁忙，请稍后再试"
@@ -225,3 +226,65 @@ def _friendly(line: str) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+FEEDBACK_REPLIES = {
+    Verdict.STORED: "谢谢反馈，工作人员会查看这个问题。",
+    Verdict.THANKS: "谢谢反馈！",
+    Verdict.UNKNOWN: "这条回答已过期，无法反馈。",
+    Verdict.LIMITED: "反馈太频繁了，请稍后再试。",
+    Verdict.FAILED: "谢谢反馈！",  # the store failed: the log says why; the visitor need not know
+}
+
+
+def review_entry(question: str, previous: str, answer: Answer | None, app: str) -> NewEntry:
+    """What the review store would keep of a turn: kind ``error`` without an answer or on the error route,
+    ``refused`` for a refusal, else ``down`` (kept only if someone taps 👎)."""
+    if answer is None or answer.route == "error":
+        kind = "error"
+    elif answer.refused:
+        kind = "refused"
+    else:
+        kind = "down"
+    return NewEntry(
+        kind=kind,
+        app=app,
+        question=question,
+        previous=previous,
+        answer=answer.answer if answer is not None else ERROR_REPLY,
+        route=answer.route if answer is not None else "error",
+        tasks=answer.tasks if answer is not None else (),
+        sources=tuple(c.source for c in answer.citations) if answer is not None else (),
+    )
+
+
+def remember_turn(
+    feedback: Feedback,
+    state: dict[str, str] | None,
+    question: str,
+    answer: Answer | None,
+    *,
+    app: str,
+    settings: Settings,
+) -> dict[str, str] | None:
+    """After a turn: the session's feedback state {"id": the answer's id, "question": its question}.
+
+    The answer is remembered under a fresh id (a refusal or an error is stored for review at once); an
+    empty or over-long question changes nothing.
+    """
+    question = (question or "").strip()
+    if not question or len(question) > settings.max_question_chars:
+        return state
+    previous = (state or {}).get("question", "")
+    answer_id = feedback.answered(review_entry(question, previous, answer, app))
+    return {"id": answer_id, "question": question}
+
+
+def rate(
+    feedback: Feedback, state: dict[str, str] | None, helpful: bool, *, client: str, reason: str = ""
+) -> str:
+    """A tap on 有帮助 / 没帮助 for the session's last answer: the line to show."""
+    if not state or not state.get("id"):
+        return "请先提问，再评价回答。"
+    verdict, _ = feedback.rate(state["id"], helpful, client=client, reason=(reason or "").strip()[:200])
+    return FEEDBACK_REPLIES[verdict]

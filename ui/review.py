@@ -402,6 +402,18 @@ def _entry(row: Any) -> Entry:
     )
 
 
+def open_store(settings: Settings) -> ReviewStore | None:
+    """The app's store, old entries purged; None when review is off or the store cannot be opened (logged)."""
+    try:
+        store = ReviewStore.from_settings(settings)
+        if store is not None:
+            store.purge()
+    except Exception as exc:  # an unwritable data folder must not stop the app: the chat answers on
+        logger.warning("review: store not available, feedback will not be stored: %s", describe(exc))
+        return None
+    return store
+
+
 # -- what staff take away ---------------------------------------------------------------------------
 
 
@@ -546,9 +558,11 @@ class Feedback:
     _recent: OrderedDict[str, _Recent] = field(default_factory=OrderedDict)
     _hits: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _purged_at: float = float("-inf")
 
     def answered(self, entry: NewEntry) -> str:
         """Remember an answer and return its id; a refusal or an error is stored at once."""
+        self._purge_now_and_then()
         answer_id = secrets.token_urlsafe(12)
         recent = _Recent(entry, self.clock())
         if entry.kind in ("refused", "error"):
@@ -591,6 +605,17 @@ class Feedback:
         if self.store is None:
             return Verdict.THANKS, None
         return (Verdict.STORED, stored) if stored is not None else (Verdict.FAILED, None)
+
+    def _purge_now_and_then(self) -> None:
+        """Retention while the app runs: at most one purge an hour."""
+        now = self.clock()
+        if self.store is None or now - self._purged_at < 3600:
+            return
+        self._purged_at = now
+        try:
+            self.store.purge()
+        except Exception as exc:
+            logger.warning("review: old entries not purged: %s", describe(exc))
 
     def add_reason(self, entry_id: int, reason: str) -> bool:
         if self.store is None or not reason.strip():
