@@ -144,7 +144,7 @@ def _count_op(pre: str, n: int, post: str) -> tuple[str, int]:
 
 # An agency-like name the table does not hold: 市民政局, 省教育厅, 市卫健委 …
 _AGENCY_LIKE = re.compile(
-    r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院))"
+    r"((?:六安|安徽|省|市|县|区)?[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|厅|办公室|办|署|分行|支行|分局|中心|协会|联合会|集团|公司|大学|学院|法院|检察院))"
 )
 _NOT_NAME_ENDINGS = {
     "委托",
@@ -438,8 +438,11 @@ def _read_unknown_names(
                 continue
             if len(name) < 3 or name in _NOT_AGENCIES or name in notice.text:
                 continue
-            if name.endswith("办") and not name.startswith(("市", "省", "县", "区", "六安", "安徽")):
+            placed = name.startswith(("市", "省", "县", "区", "六安", "安徽", "中国", "国家"))
+            if name.endswith("办") and not placed:
                 continue  # 企业办职业教育: a verb, not an office
+            if name.endswith(("大学", "学院", "公司", "集团", "中心", "协会", "联合会")) and not placed:
+                continue  # 我们公司 / 或者大学: a kind of body spoken of, not a body of the table's kind
             start = chunk_m.start() + m.start() + (len(m.group(1)) - len(name))
             near = _near_spelling(name)
             if near is not None:
@@ -863,7 +866,7 @@ _CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部�
 _HEADER = re.compile(
     r"(文号|发文字号|文件号|字号|发文号|抄送|主送|发给谁|发给哪|印发给|下发给|发送给|送给谁|发往|面向哪|对象是|发文单位|发文机关|"
     r"发布单位|印发单位|发布机关|落款|谁发|谁印发|谁下发|谁发布|谁出的|哪个单位(印)?发|哪个部门(印)?发|哪里发|哪个机关|贯彻落实|"
-    r"依据|根据哪|根据什么|上级文件|哪个文件|哪份文件|实施意见|皖政办|附件|标题|题目|全称|什么通知|哪个通知|名称|叫什么|名字|"
+    r"依据|根据哪|根据什么|上级文件|哪个文件|哪份文件|实施意见|皖政办|附件|标题|题目|全称|什么通知|哪个通知|名称|叫什么|名字|发文对象|下发对象|收文|"
     r"哪年|哪一年|年份|几几年|收到|要不要执行|需要执行|发给|下发|印发)"
 )
 _TABLE_WORDS = re.compile(
@@ -882,12 +885,19 @@ def _asks_rows(s: Scan) -> bool:
     )
 
 
+_STRONG_HEADER = re.compile(r"主送|抄送|发文对象|下发对象|收文|文号|标题|题目|叫什么名字|什么名字|名称")
+
+
 def _is_header(r: Reading) -> bool:
-    """A header fact the header module can give (文号, 抄送, 主送, 标题 …), not a row's or a deadline's."""
-    if r.scan.numbers or r.scan.units and not _HEADER.search(r.text):
+    """A header fact the header module can give (文号, 抄送, 主送, 标题 …), not a row's or a deadline's.
+    Words that only the header answers (主送, 抄送, 标题 …) win over a unit or a refusal's word (名单, 名字)."""
+    if r.scan.numbers:
+        return False
+    strong = bool(_STRONG_HEADER.search(r.masked))
+    if r.scan.units and not (strong or _HEADER.search(r.masked)):
         return False
     oos = unstated(r.text)
-    if oos is not None and oos.kind != "deadline":
+    if oos is not None and oos.kind not in ("deadline",) and not (strong and oos.kind in ("names", "person")):
         return False
     return header_reply(r.text, r.notice, clause_asked=bool(r.scan.clauses)) is not None
 
@@ -902,7 +912,7 @@ def _unstated_intent(r: Reading) -> Intent:
     return Refusal(oos.kind, tasks=tuple(r.scan.numbers), topic=r.text)
 
 
-_ROWS_OR_UNITS = re.compile(r"单位|部门|任务|几项|多少项|\btasks?\b|\bunits?\b", re.I)
+_ROWS_OR_UNITS = re.compile(r"单位|任务|几项|多少项|\btasks?\b|\bunits?\b", re.I)
 
 
 def _is_table(r: Reading) -> bool:
@@ -940,9 +950,10 @@ def _is_table(r: Reading) -> bool:
         r.text,
     ):
         return True
+    role_noun = any(t.kind.startswith("role:") and str(t.value).endswith(("单位", "部门")) for t in s.tokens)
     if (
         _asks_rows(s)
-        and _ROWS_OR_UNITS.search(r.masked)
+        and (_ROWS_OR_UNITS.search(r.masked) or role_noun)
         and not _HOW.search(r.masked)
         and not s.clauses
         and _leftover_hits(r) < 3
