@@ -97,7 +97,6 @@ def test_the_routes_are_absent_without_keys_and_on_a_kiosk() -> None:
 
 
 def test_the_app_has_no_v1_routes_without_keys() -> None:
-    from corpus.parser import parse_notice
     from ui.app import server_app
 
     class _Assistant:
@@ -108,7 +107,6 @@ def test_the_app_has_no_v1_routes_without_keys() -> None:
     assert not [p for p in paths if p.startswith("/v1")]
     keyed = server_app(_Assistant(), Settings(api_keys=SecretStr("k"))).routes
     assert {"/v1/models", "/v1/chat/completions"} <= {getattr(r, "path", "") for r in keyed}
-    assert parse_notice()  # the notice the real server answers from parses
 
 
 @pytest.mark.parametrize(
