@@ -36,6 +36,7 @@ from ui.guard import Guard, hidden_paths
 from ui.handlers import (
     BUSY_REPLY,
     ERROR_REPLY,
+    FEEDBACK_REPLIES,
     SUGGESTED_QUESTIONS,
     AssistantLike,
     ChatHistory,
@@ -47,6 +48,7 @@ from ui.handlers import (
     follow_ups,
     rate,
     remember_turn,
+    review_entry,
     too_long_reply,
     unit_choices,
 )
@@ -54,7 +56,7 @@ from ui.logs import install_log_redactor, log_failure, log_turn, quiet_gradio_tr
 from ui.openai_api import OpenAIErrors, openai_routes
 from ui.page import BASE_CSS, KIOSK_CSS, page_script
 from ui.render import escape, render_clauses, render_header, render_matrix
-from ui.review import Feedback, open_store
+from ui.review import FEEDBACK_STATUS, Feedback, open_store
 from ui.review_page import review_tab
 
 if TYPE_CHECKING:
@@ -387,6 +389,14 @@ class AskRequest(BaseModel):
     session: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+class FeedbackRequest(BaseModel):
+    """The body of ``POST /api/feedback``: the ``answer_id`` of an ``/api/ask`` answer, 👍 or 👎, a reason."""
+
+    answer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    helpful: bool
+    reason: str = Field(default="", max_length=200)
+
+
 class AskGate:
     """Admission for ``/api/ask`` like the chat's queue: ``concurrency`` answers run at once, at most
     ``queue_size`` wait, and a request beyond that is refused at once instead of left hanging."""
@@ -451,9 +461,10 @@ def server_routes(
     else 503, for a proxy's or orchestrator's health check. ``POST /api/ask`` (staff desk only):
     ``{"question": "...", "session": "..."}`` -> ``Answer.to_json()``; the chat's input cap (413), 500 with
     ``ERROR_REPLY`` when answering fails, 503 with ``BUSY_REPLY`` when its own queue (``settings.concurrency``
-    running, ``settings.queue_size`` waiting, separate from the page's queue) is full.
+    running, ``settings.queue_size`` waiting, separate from the page's queue) is full. Each answer carries an
+    ``answer_id`` for ``POST /api/feedback`` (``{"answer_id": "...", "helpful": false, "reason": "..."}``).
     """
-    from fastapi import APIRouter, Header
+    from fastapi import APIRouter, Header, Request
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 
@@ -472,6 +483,7 @@ def server_routes(
 
     gate = AskGate(settings.concurrency, settings.queue_size)
     sessions = ApiSessions(new_conversation or _default_conversation())
+    feedback = Feedback(open_store(settings))
 
     def refuse(status: int, error: str, message: str) -> JSONResponse:
         headers = {"Retry-After": "1"} if status == 503 else None
@@ -496,6 +508,7 @@ def server_routes(
             answer = await gate.run(lambda: assistant.ask(question, conversation))
         except Exception as exc:  # as in the chat: one friendly line; the log gets frames, not the text
             log_failure(question, settings, exc, via="api")
+            await run_in_threadpool(feedback.answered, review_entry(question, "", None, "api"))
             return refuse(500, "error", ERROR_REPLY)
         if answer is None:
             logger.warning("api busy: %d questions already admitted", gate.limit)
@@ -509,7 +522,30 @@ def server_routes(
             latency_ms=answer.latency_ms or (time.perf_counter() - started) * 1000,
             sources=tuple(c.source for c in answer.citations),
         )
-        return JSONResponse(answer.to_json(), status_code=500 if answer.route == "error" else 200)
+        answer_id = await run_in_threadpool(feedback.answered, review_entry(question, "", answer, "api"))
+        body_out = answer.to_json() | {"answer_id": answer_id}
+        return JSONResponse(body_out, status_code=500 if answer.route == "error" else 200)
+
+    async def rate_answer(
+        body: FeedbackRequest, request: Request, authorization: str | None = Header(default=None)
+    ) -> JSONResponse:
+        """👍/👎 on an ``/api/ask`` answer: 200, 404 for an unknown or expired id, 429 for a flood."""
+        if not bearer_ok(authorization, token):
+            return refuse(401, "unauthorized", "需要有效的访问令牌。")
+        client = request.client.host if request.client else ""
+        verdict, _ = await run_in_threadpool(
+            lambda: feedback.rate(body.answer_id, body.helpful, client=client, reason=body.reason)
+        )
+        status, error = FEEDBACK_STATUS[verdict]
+        if status != 200:
+            response = refuse(status, error, FEEDBACK_REPLIES[verdict])
+            if status == 429:
+                response.headers["Retry-After"] = str(int(feedback.rate_window))
+            return response
+        return JSONResponse({"ok": True, "message": FEEDBACK_REPLIES[verdict]})
+
+    rate_answer.__annotations__["request"] = Request  # imported here, so FastAPI cannot resolve the name
+    router.post("/api/feedback", response_model=None)(rate_answer)
 
     return list(router.routes)
 

@@ -533,6 +533,16 @@ class Verdict(str, Enum):
     FAILED = "failed"  # the store failed; the log says why
 
 
+# A verdict as an HTTP status and error code (``POST /api/feedback``).
+FEEDBACK_STATUS: dict[Verdict, tuple[int, str]] = {
+    Verdict.STORED: (200, ""),
+    Verdict.THANKS: (200, ""),
+    Verdict.FAILED: (200, ""),  # the log says why; the client's feedback was well-formed
+    Verdict.UNKNOWN: (404, "unknown_answer"),
+    Verdict.LIMITED: (429, "rate_limited"),
+}
+
+
 @dataclass
 class _Recent:
     entry: NewEntry
