@@ -131,7 +131,7 @@ def build_app(
 
     # Each session's last answer ({"id", "question"}) for its 有帮助/没帮助, beside its conversation (not
     # an input of ``ask``, whose API stays question, history, conversation).
-    last_answers: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+    last_answers: dict[int, dict[str, str]] = {}  # by id(conversation), dropped when it is collected
 
     def finish_turn(question: str, history: ChatHistory, conversation: Any) -> tuple[Any, ...]:
         if conversation is None and (question or "").strip():
@@ -140,21 +140,20 @@ def build_app(
             question, history, conversation, assistant=assistant, notice=notice, settings=settings
         )
         rated = remember_turn(feedback, _last(conversation), question, answer, app=where, settings=settings)
-        with contextlib.suppress(TypeError):  # a conversation that takes no weak reference: no feedback
-            if rated is not None:
-                last_answers[conversation] = rated
+        if rated is not None and id(conversation) not in last_answers:
+            with contextlib.suppress(TypeError):  # a conversation that takes no weak reference: no feedback
+                weakref.finalize(conversation, last_answers.pop, id(conversation), None)
+                last_answers[id(conversation)] = rated
+        elif rated is not None:
+            last_answers[id(conversation)] = rated
         shown = gr.update(visible=_last(conversation) is not None)
         return (history, conversation, *suggestion_updates(follow_ups(answer, notice)), shown, "")
 
     def _last(conversation: Any) -> dict[str, str] | None:
-        try:
-            return last_answers.get(conversation)
-        except TypeError:
-            return None
+        return None if conversation is None else last_answers.get(id(conversation))
 
     def clear(conversation: Any) -> tuple[Any, ...]:
-        with contextlib.suppress(TypeError):
-            last_answers.pop(conversation, None)
+        last_answers.pop(id(conversation), None)
         history, conversation, text = clear_chat(conversation)
         return (history, conversation, text, "", *suggestion_updates([]), gr.update(visible=False), "")
 
