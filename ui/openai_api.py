@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request  # at module level: FastAPI resolves the routes' annotations here
 
 from assistant.answer import Answer
+from corpus.errors import NoticeQAError
 from index.settings import Settings
 from ui.guard import ASGIApp, Message, Receive, Scope, Send
 from ui.handlers import BUSY_REPLY, ERROR_REPLY, AssistantLike, too_long_reply
@@ -92,7 +93,7 @@ class ChatRequest(BaseModel):
     user: str | None = None
 
 
-class BadRequest(ValueError):
+class BadRequest(NoticeQAError, ValueError):
     """A request the API cannot answer; ``param`` and ``code`` go into the OpenAI error body."""
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
