@@ -71,6 +71,14 @@ CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "Ping
 SUGGEST_TITLE = "**试试这些问题：**"
 FOLLOW_UP_TITLE = "**接着问：**"
 SUGGESTION_SLOTS = max(len(SUGGESTED_QUESTIONS), 4)  # static suggestions, or up to 4 follow-ups
+# The feedback row is an output of each answer: a full queue must not paint an error badge over it either.
+FEEDBACK_CSS = """
+#nq-feedback [data-testid="status-tracker"], #nq-feedback-note [data-testid="status-tracker"] {
+  display: none !important; }
+#nq-review-table table.nq-review { border-collapse: collapse; font-size: 14px; }
+#nq-review-table table.nq-review td, #nq-review-table table.nq-review th {
+  border: 1px solid #999; padding: 4px 6px; vertical-align: top; }
+"""
 
 
 def _gradio() -> Any:
@@ -358,7 +366,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     """Everything ``Blocks.launch`` needs besides host and port (Gradio 6 takes theme and CSS here)."""
     return {
         "theme": theme(settings),
-        "css": BASE_CSS + (KIOSK_CSS if settings.kiosk else ""),
+        "css": BASE_CSS + FEEDBACK_CSS + (KIOSK_CSS if settings.kiosk else ""),
         "head": page_script(kiosk=settings.kiosk, idle_seconds=settings.kiosk_idle_seconds, busy=BUSY_REPLY),
         # No API, settings or "built with" links in a kiosk; the staff desk keeps the API page.
         "footer_links": [] if settings.kiosk else ["api", "settings"],
