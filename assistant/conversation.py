@@ -30,6 +30,8 @@ from assistant.query import (
 from assistant.understand import Scan, compose, has_word, table_query
 from corpus.records import Role
 
+_COUNTED = re.compile(r"这([两二三四五2-5])(项|个|条)")
+_CN_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 _WHICH_ROW = re.compile(r"第几项|第几条|哪一项|哪项|几号")
 _ADDS = re.compile(r"^(再加上|加上|再加|再算上|还有|以及)")
 _ELLIPSIS_END = re.compile(r"(呢|呐|咧)[?？。!！]*$")
@@ -191,12 +193,6 @@ def follow_up(
             if wanted is not None:
                 s = _without_units(s, wanted)
                 names_rows = bool(s.units or s.numbers or s.categories or s.counties)
-    # 其中 / 这几项 / 这些: narrow to the previous answer's rows (when the question asks something of rows).
-    if previous_rows and rows and _asks_table(s):
-        q, _ = table_query(s, text, last_units)
-        q = _units_of_rows(q)
-        within = NumberIn(frozenset(rows), previous=True)
-        return "table", replace(q, where=conj([within, q.where]))
     # 那市国资委在这项里是什么角色: a named unit's role in the previous row(s).
     if (
         (one_row or previous_rows)
@@ -210,6 +206,23 @@ def follow_up(
         return "table", TableQuery(
             where=NumberIn(frozenset(rows), previous=True), projection=Projection.ROLE, focus=focus
         )
+    # 其中 / 这几项 / 这些: narrow to the previous answer's rows (when the question asks something of rows).
+    if previous_rows and rows and (_asks_table(s) or s.has("q:compare")):
+        # 这两项 after two one-row answers: the rows of the last turns, as many as it says.
+        counted = _COUNTED.search(text)
+        if counted and len(rows) < _CN_COUNT[counted.group(1)]:
+            for _, older in reversed(conv.history[:-1]):
+                rows = tuple(dict.fromkeys((*rows, *older)))
+                if len(rows) >= _CN_COUNT[counted.group(1)]:
+                    break
+        within = NumberIn(frozenset(rows), previous=True)
+        if s.has("q:compare") and len(rows) >= 2:
+            return "table", TableQuery(
+                where=within, projection=Projection.UNITS, aggregate=Aggregate.COMPARE_ROWS
+            )
+        q, _ = table_query(s, text, last_units)
+        q = _units_of_rows(q)
+        return "table", replace(q, where=conj([within, q.where]))
     # 它 / 这项 / 那项 / 它是牵头单位吗: the previous row(s), or the previous unit.
     if one_row and not names_rows and (rows or last_units):
         asks_unit_role = has_word(text, "questions", "role") or (

@@ -181,7 +181,8 @@ def _unit_answer(unit_cond: UnitIs, scope: str, result: Result, notice: Notice) 
             else f"{scope}{name}没有牵头的任务。"
         )
         tail = (
-            f"此外，{name}以非牵头身份参与{len(shared)}项：{nums([t.number for t in shared])}。"
+            f"此外，{name}以非牵头身份参与{len(shared)}项：{nums([t.number for t in shared])}"
+            f"（共参与{len(shared) + len(rows)}项）。"
             if shared
             else ""
         )
@@ -354,7 +355,13 @@ def _per_row(result: Result, notice: Notice) -> Reply:
     lines: list[str] = []
     proj = q.projection
     for t in rows:
-        if proj is Projection.UNITS:
+        if proj is Projection.UNITS and q.exclude_roles:
+            others = [a for a in t.assignments if a.role not in q.exclude_roles]
+            left_out = "、".join(ROLE_LABELS[r] for r in q.exclude_roles)
+            listed = "、".join(f"{a.unit}（{a.role.label}）" for a in others) or "没有其他单位"
+            lines.append(f"第{t.number}项除{left_out}单位外，还有：{listed}。")
+            lines.append(f"全部责任单位：{units_line(t)}。")
+        elif proj is Projection.UNITS:
             lines.append(f"第{t.number}项的责任单位：{units_line(t)}。")
             if len(rows) <= 2:
                 lines.append(f"内容：{t.content}")
@@ -376,9 +383,10 @@ def _per_row(result: Result, notice: Notice) -> Reply:
         elif proj is Projection.ROLE:
             for unit in q.focus:
                 role = t.role_of(unit)
-                lines.append(
-                    f"{unit}在第{t.number}项中{'为' + role.label + '单位' if role else '未被列为责任单位'}。"
-                )
+                if role:
+                    lines.append(f"有。{unit}参与第{t.number}项，为{role.label}单位。")
+                else:
+                    lines.append(f"没有。{unit}未被列为第{t.number}项的责任单位。")
             lines.append(f"第{t.number}项的全部责任单位：{units_line(t)}。")
         elif proj is Projection.CATEGORY:
             lines.append(f"第{t.number}项属于「{t.category}」。")
@@ -389,6 +397,16 @@ def _per_row(result: Result, notice: Notice) -> Reply:
             lines.append(f"责任单位：{units_line(t)}。")
     if proj is Projection.LEAD:
         lines.append(LEAD_NOTE)
+    if proj is Projection.ROLE and len(rows) > 1 and q.focus:
+        # 这几项里市教育局都有参与吗: say whether it holds for all of them.
+        for unit in q.focus:
+            named = [t.number for t in rows if t.role_of(unit) is not None]
+            if len(named) == len(rows):
+                lines.insert(0, f"是的，这{len(rows)}项{unit}都有参与。")
+            elif not named:
+                lines.insert(0, f"不是，这{len(rows)}项都没有{unit}。")
+            else:
+                lines.insert(0, f"不都是：{unit}参与其中{len(named)}项（{nums(named)}）。")
     if len(rows) > 1 and proj is not Projection.CONTENT:
         lines.insert(0, f"（{describe(q.where)}的任务共{len(rows)}项：{nums(list(numbers))}。）")
     return Reply("\n".join(lines), tasks=numbers, cite=numbers)

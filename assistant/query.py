@@ -162,6 +162,9 @@ class TableQuery:
     least: bool = False  # rank ascending (最少)
     rank_role: Role | None = None  # count only this role when ranking or listing units
     exclude: tuple[str, ...] = ()  # units left out of a ranking or a unit list (除了…以外)
+    exclude_roles: tuple[
+        Role | None, ...
+    ] = ()  # units in these roles left out of a row's units (除了牵头的还有谁)
     focus: tuple[str, ...] = ()  # units the question is about: their role is shown beside each row
     focus_role: Role | None = None  # the role the question asked for, for wording (牵头的任务)
     n: int | None = None  # for UNITS_WITH_COUNT

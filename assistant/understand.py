@@ -69,7 +69,7 @@ def has_word(text: str, section: str, key: str) -> bool:
     return any(w in text for w in words()[section][key])
 
 
-_ROLE_OF = {"lead": Role.LEAD, "assist": Role.ASSIST, "co": Role.CO, "any": None}
+_ROLE_OF = {"lead": Role.LEAD, "assist": Role.ASSIST, "co": Role.CO, "any": None, "assist_after": Role.ASSIST}
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------
@@ -106,6 +106,7 @@ class Scan:
 # Task numbers: 第12项, 12号, 序号12, 任务12, 第1到第10项, 前五项, 最后三项.
 _RANGE = re.compile(r"第?(\d{1,2})项?(?:到|至|-|~|—|－|～)第?(\d{1,2})(?:项|号|条)")
 _FIRST_N = re.compile(r"(前|后|最后|末尾|倒数)(\d{1,2})(?:项|个任务|条)")
+_AFTER_N = re.compile(r"第(\d{1,2})项(及)?(以后|之后|往后|后面|以前|之前|前面)(的)?")
 _TASK_NUMBER = re.compile(
     r"(?:第|序号|编号|No\.?|no\.?|#)\s*(\d{1,4})\s*(?:项|号)"
     r"|(?:序号|编号|No\.?|no\.?|#)\s*(\d{1,4})"
@@ -194,7 +195,7 @@ def _vocabulary() -> tuple[tuple[str, str], ...]:
     w = words()
     vocab: list[tuple[str, str]] = []
     sections = (
-        ("roles", ("lead", "assist", "co", "any")),
+        ("roles", ("lead", "assist", "co", "any", "assist_after")),
         ("polarity", ("not_negation", "negation")),
         (
             "connectives",
@@ -297,8 +298,10 @@ def scan(text: str, notice: Notice) -> Scan:
             take(m.start(), m.end(), "category", inner)
         elif inner in aliases:
             take(m.start(), m.end(), "unit", aliases[inner])
-        elif any(inner in t.content or inner in t.units_raw for t in notice.tasks) and len(inner) <= 6:
-            take(m.start(), m.end(), "text", inner)
+        elif any(inner in t.units_raw for t in notice.tasks) or (
+            any(inner in t.content for t in notice.tasks) and _ROWS_ASKED.search(text) and len(inner) <= 6
+        ):
+            take(m.start(), m.end(), "text", inner)  # 责任单位里带"会同"的有几项
     # Task numbers (a document number like 皖政办〔2018〕4号 is not task 4).
     masked_doc = _DOC_NUMBER.sub(lambda m: "\0" * len(m.group(0)), text)
     total = len(notice.tasks)
@@ -310,6 +313,15 @@ def scan(text: str, notice: Notice) -> Scan:
         n = int(m.group(2))
         if 0 < n <= total and free(m.start(), m.end()):
             nums = range(1, n + 1) if m.group(1) == "前" else range(total - n + 1, total + 1)
+            take(m.start(), m.end(), "numbers", tuple(nums))
+    for m in _AFTER_N.finditer(masked_doc):
+        n = int(m.group(1))
+        if 0 < n <= total and free(m.start(), m.end()):
+            inclusive = bool(m.group(2))
+            if m.group(3) in ("以后", "之后", "往后", "后面"):
+                nums = range(n if inclusive else n + 1, total + 1)
+            else:
+                nums = range(1, n + 1 if inclusive else n)
             take(m.start(), m.end(), "numbers", tuple(nums))
     row_context = bool(_ROW_CONTEXT.search(masked_doc))
     for m in _CLAUSE_NUMBER.finditer(masked_doc):
@@ -416,11 +428,23 @@ def _read_unknown_names(
     s: Scan,
 ) -> None:
     aliases = dict(_alias_keys())
+    # Characters that belong to a general word (会同 in 没写会同) are not part of a misheard name.
+    worded = [False] * len(text)
+    chars = set(text)
+    for item, _ in _vocabulary():
+        if len(item) >= 2 and item[0] in chars:
+            start = 0
+            while (j := text.find(item, start)) != -1:
+                start = j + 1
+                for k in range(j, j + len(item)):
+                    worded[k] = True
     # Homophones of an alias, 2 to 6 characters, where nothing else was read.
     for size in (6, 5, 4, 3, 2):
         for i in range(0, len(text) - size + 1):
             window = text[i : i + size]
             if not free(i, i + size) or not all("\u4e00" <= c <= "\u9fff" for c in window):
+                continue
+            if any(worded[i : i + size]):
                 continue
             alias = _sounds_like(window, notice.text)
             if alias is not None:
@@ -466,6 +490,9 @@ class Parts:
     ask_role_said: bool = False  # a role word belongs to the question (由谁牵头), not to a condition
     focus_role: Role | None = None
     excluded_units: list[str] = field(default_factory=list)
+    except_roles: list[Role | None] = field(
+        default_factory=list
+    )  # 除了牵头的: those units left out of a list
     any_or: bool = False
     pronoun_unit: bool = False
     previous_rows: bool = False
@@ -579,8 +606,20 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
         elif k.startswith("q:"):
             if k in ("q:who", "q:role"):
                 asked_since_unit = True
+        elif k == "role:assist_after" and _unit_follows(s.tokens, tok):
+            if pending:
+                flush(None, neg)  # 市教育局会同市有关部门: the units before are named; those after assist
+            forward.append((Role.ASSIST, False))
+            neg = False
+        elif k == "role:assist_after" and not pending:
+            c7: Cond = HasRole(Role.ASSIST)  # 责任单位没写会同: no unit assists in the row
+            p.conds.append(Not(c7) if neg else c7)
+            neg = False
         elif k.startswith("role:"):
             role = _ROLE_OF[k[5:]]
+            if in_except and not except_units:
+                p.except_roles.append(role)  # 第7项除了牵头的还有谁
+                continue
             if in_except and except_units:
                 for u, _ in except_units:  # 除了市教育局牵头的（以外）
                     p.conds.append(Not(UnitIs(u, _role_set(role))))
@@ -640,6 +679,10 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
         p.conds = [UnitIs(c.unit) if isinstance(c, UnitIs) else c for c in p.conds]
         p.focus_role = None
     p.conds = list(dict.fromkeys(p.conds))
+    # 发改委参与了几项，其中它牵头的有几项: participating and leading is leading.
+    for c in [c for c in p.conds if isinstance(c, UnitIs) and not c.roles]:
+        if any(isinstance(o, UnitIs) and o.unit == c.unit and o.roles for o in p.conds):
+            p.conds.remove(c)
     # Task numbers named one by one are alternatives (第4项和第6项): one set, not an intersection.
     numbered = [c for c in p.conds if isinstance(c, NumberIn)]
     if len(numbered) > 1:
@@ -657,6 +700,11 @@ _EITHER_ROLE = re.compile(
 def s_text(s: Scan) -> str:
     """The text a scan was made from, as far as its tokens reach (for whole-question patterns)."""
     return s.source
+
+
+_ROWS_ASKED = re.compile(r"几项|多少项|哪些任务|哪几项|哪项|哪些项|有几个任务|的任务|哪条任务|是哪个任务")
+_NO_OTHERS = re.compile(r"(没有|没|无|不含)(其他|其它|别的|另外的)(单位|部门)")
+_ONLY = re.compile(r"(只有|仅有|就只有|只是)")
 
 
 def masked_text(s: Scan) -> str:
@@ -731,10 +779,14 @@ def table_query(
             focus=tuple(units),
             focus_role=p.focus_role,
             exclude=tuple(p.excluded_units),
+            exclude_roles=tuple(p.except_roles),
             rank_role=rank_role,
             n=n,
         )
 
+    # 只有市教育局会同市有关部门、没有其他单位: the rows list exactly the units named.
+    if units and (_NO_OTHERS.search(text) or (len(units) >= 2 and _ONLY.search(text))):
+        conds.append(UnitCount("==", len(units)))
     numbers_named = [c for c in conds if isinstance(c, NumberIn)]
     few_rows = sum(len(c.numbers) for c in numbers_named) if numbers_named else 0
     # Comparisons.
@@ -917,6 +969,8 @@ _ROWS_OR_UNITS = re.compile(r"单位|任务|几项|多少项|\btasks?\b|\bunits?
 
 def _is_table(r: Reading) -> bool:
     s = r.scan
+    if s.clauses and not (s.units or s.numbers or s.categories):
+        return False  # 第一条点名要加强协调配合的有哪些部门: the clause says
     if s.units or s.numbers or s.counties or s.has("unit_count"):
         # 人民银行对企业有什么支持 / 各县区要把产教融合纳入什么规划: what the notice says, not which rows.
         about_content = (
