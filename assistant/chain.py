@@ -159,9 +159,22 @@ class Assistant:
             return self._retriever
 
     def warm(self) -> None:
-        """Load the embedding model and open the index now, so the first content question does not wait."""
-        if self._factory is not None:
-            self._retrieve("产教融合")
+        """Load the embedding model and open the index now, so the first content question does not wait.
+
+        Never raises: a fault here (an index still being built, a server not up yet) is logged, and the first
+        content question opens the index again and names the fix."""
+        if self._factory is None:
+            return
+        try:
+            self._content_answerer.answer("产教融合的政策支持")
+        except Exception as exc:  # the first real question reports it with its fix
+            log.warning("warm start failed: %s", type(exc).__name__)
+
+    def warm_in_background(self) -> threading.Thread:
+        """``warm`` on a daemon thread: the page comes up at once and the model loads beside it."""
+        thread = threading.Thread(target=self.warm, name="warm-start", daemon=True)
+        thread.start()
+        return thread
 
     def _retrieve(self, text: str) -> list[Document]:
         """Retrieve with the cached retriever; a failure drops it, so the next question reopens the index

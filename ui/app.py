@@ -642,6 +642,7 @@ def serve(settings: Settings) -> None:
 
     notice = parse_notice()
     assistant = load_assistant(settings)
+    assistant.warm_in_background()  # the first content question need not wait for the model and the index
     app = build_app(assistant, notice, settings)
     logger.info(
         "serving %s on http://%s:%d (kiosk=%s, concurrency=%d, queue=%d, api=%s)",

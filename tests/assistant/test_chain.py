@@ -315,3 +315,16 @@ def test_pay_offices_and_outcomes_are_refused(table_assistant: Assistant, questi
 def test_words_ending_like_offices_are_not_offices(table_assistant: Assistant) -> None:
     for question in ("企业委托学校定向培养技术工人，谁来负责", "产教融合项目评审办法有没有要求制定"):
         assert "不在本通知附件的责任单位中" not in table_assistant.ask(question).answer
+
+
+def test_warm_start_opens_the_retriever_once_and_never_raises(notice: Notice) -> None:
+    opened: list[int] = []
+
+    def broken() -> object:
+        opened.append(1)
+        raise RuntimeError("index still building")
+
+    assistant = Assistant(notice, broken)  # type: ignore[arg-type]
+    assistant.warm_in_background().join(timeout=30)
+    assert opened == [1]
+    assert Assistant(notice, None).warm() is None  # no retriever: nothing to warm
