@@ -90,7 +90,10 @@ def load_peer(settings: Settings) -> NaivePeer:
     """A peer over the shipped notice with the model the assistant uses (loaded here, on the CPU)."""
     from index.embeddings import SentenceTransformerEmbeddings
 
-    return NaivePeer(SentenceTransformerEmbeddings(settings.resolved_model_dir))
+    # The peer is the tutorial way: sentence-transformers for its questions too, not our ONNX query encoder.
+    return NaivePeer(
+        SentenceTransformerEmbeddings(settings.resolved_model_dir, query_encoder="sentence-transformers")
+    )
 
 
 def _ephemeral_store(embeddings: Embeddings) -> Chroma:

@@ -156,17 +156,9 @@ def _is_ours(exc: Exception) -> bool:
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> int:
-    from index.model import install_model
+    from index.__main__ import run  # one implementation for `notice-qa model` and `python -m index model`
 
-    if settings.model_dir is not None:
-        from index.model import verify_model
-
-        verify_model(settings.model_dir)
-        print(f"model: {settings.model_dir} (set by NOTICE_QA_MODEL_DIR) verified")
-        return 0
-    path = install_model(settings.resolved_model_dir)
-    print(f"model: {path}")
-    return 0
+    return run("model", settings)
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,7 +166,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from index.embeddings import SentenceTransformerEmbeddings
     from index.store import open_index
 
-    embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir)
+    embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir, query_encoder=settings.query_encoder)
     store = open_index(settings, embeddings, parse_notice(), rebuild=True, progress=True, force=args.force)
     h = store.health()
     state = "built" if store.built else "current"
