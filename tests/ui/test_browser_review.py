@@ -38,8 +38,10 @@ def servers(store_url: str) -> Iterator[tuple[str, str]]:
     from ui.app import build_app, start
 
     notice = parse_notice()
-    desk_settings = Settings(port=_free_port(), review_url=store_url, api_token=SecretStr(TOKEN))
-    kiosk_settings = Settings(port=_free_port(), review_url=store_url, kiosk=True, kiosk_idle_seconds=120)
+    desk_settings = Settings(review=True, port=_free_port(), review_url=store_url, api_token=SecretStr(TOKEN))
+    kiosk_settings = Settings(
+        review=True, port=_free_port(), review_url=store_url, kiosk=True, kiosk_idle_seconds=120
+    )
     assistant = load_assistant(desk_settings, notice)
     apps = [build_app(assistant, notice, s) for s in (desk_settings, kiosk_settings)]
     try:
@@ -120,6 +122,7 @@ def test_a_kiosk_thumbs_down_reaches_the_desk_and_becomes_an_eval_case(
     desk.context.close()
 
     monkeypatch.setenv("NOTICE_QA_REVIEW_URL", store_url)
+    monkeypatch.delenv("NOTICE_QA_REVIEW", raising=False)
     cases, report = tmp_path / "reviewed.jsonl", tmp_path / "report.json"
     assert main(["review", "export", "--out", str(cases)]) == 0
     [case] = load_cases(cases)

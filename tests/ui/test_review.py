@@ -42,9 +42,11 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewStore]:
     if request.param == "sqlite":
-        url = engine_url(Settings(data_dir=tmp_path))
+        url = engine_url(Settings(review=True, data_dir=tmp_path))
     else:
-        url = engine_url(Settings(data_dir=tmp_path, review_url=request.getfixturevalue("pg_url")))
+        url = engine_url(
+            Settings(review=True, data_dir=tmp_path, review_url=request.getfixturevalue("pg_url"))
+        )
     s = ReviewStore(url, retention_days=90, question_limit=80)
     s.migrate()
     with s.engine.begin() as conn:  # PostgreSQL is shared across the module's tests: start empty
@@ -178,7 +180,7 @@ def _entry(kind: str) -> NewEntry:
 
 
 def test_feedback_stores_only_down_refusals_and_errors(tmp_path: Path) -> None:
-    store = ReviewStore.from_settings(Settings(data_dir=tmp_path))
+    store = ReviewStore.from_settings(Settings(review=True, data_dir=tmp_path))
     assert store is not None
     feedback = Feedback(store)
     up = feedback.answered(_entry("down"))
@@ -217,7 +219,7 @@ def test_unknown_and_expired_ids_and_a_flood() -> None:
 def test_a_read_only_store_keeps_the_chat_going_and_logs_why(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ReviewStore.from_settings(Settings(data_dir=tmp_path))
+    store = ReviewStore.from_settings(Settings(review=True, data_dir=tmp_path))
     assert store is not None
     store.close()
     readonly = ReviewStore(f"sqlite:///file:{tmp_path / 'review.sqlite3'}?mode=ro&uri=true")

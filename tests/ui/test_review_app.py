@@ -40,7 +40,7 @@ class _Assistant:
 def api(tmp_path: Path) -> tuple[TestClient, Settings]:
     from ui.app import server_routes
 
-    settings = Settings(data_dir=tmp_path, api_token=SecretStr(TOKEN))
+    settings = Settings(review=True, data_dir=tmp_path, api_token=SecretStr(TOKEN))
     app = FastAPI()
     app.router.routes.extend(server_routes(_Assistant(), settings, new_conversation=dict))
     return TestClient(app), settings
@@ -101,7 +101,7 @@ def test_a_flood_of_feedback_is_rate_limited(api: tuple[TestClient, Settings]) -
 
 
 def test_the_page_hooks(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(review=True, data_dir=tmp_path)
     store = ReviewStore.from_settings(settings)
     feedback = Feedback(store)
     first = _Assistant().ask("哪些任务由市人社局牵头？")
@@ -124,13 +124,13 @@ def test_the_page_hooks(tmp_path: Path) -> None:
 
 
 def test_the_review_tab_needs_the_token(tmp_path: Path) -> None:
-    with_token = Settings(data_dir=tmp_path, api_token=SecretStr(TOKEN))
+    with_token = Settings(review=True, data_dir=tmp_path, api_token=SecretStr(TOKEN))
     store = ReviewStore.from_settings(with_token)
     assert store is not None
     entry_id = store.add(review_entry("今天天气怎么样", "", _Assistant().ask("今天天气怎么样"), "kiosk"))
     assert review_view(store, with_token, "") == (False, GATE_LINE, "")
     assert review_view(store, with_token, "wrong") == (False, BAD_TOKEN_LINE, "")
-    assert review_view(store, Settings(data_dir=tmp_path), "") == (False, NO_TOKEN_LINE, "")
+    assert review_view(store, Settings(review=True, data_dir=tmp_path), "") == (False, NO_TOKEN_LINE, "")
     assert review_view(None, with_token, TOKEN) == (False, OFF_LINE, "")
     assert review_mark(store, with_token, "wrong", entry_id, "right", "") == BAD_TOKEN_LINE
     assert review_csv(store, with_token, "wrong") is None
@@ -151,7 +151,7 @@ def test_the_kiosk_has_no_review_tab(tmp_path: Path, notice: Notice) -> None:
     from ui.app import build_app
 
     for kiosk, present in ((True, False), (False, True)):
-        settings = Settings(data_dir=tmp_path, kiosk=kiosk, api_token=SecretStr(TOKEN))
+        settings = Settings(review=True, data_dir=tmp_path, kiosk=kiosk, api_token=SecretStr(TOKEN))
         app = build_app(_Assistant(), notice, settings, new_conversation=dict)
         ids = {c.get("props", {}).get("elem_id") for c in app.get_config_file()["components"]}
         assert ("nq-review-tab" in ids) is present

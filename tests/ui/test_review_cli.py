@@ -19,7 +19,7 @@ from ui.review import NewEntry, ReviewStore
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ReviewStore:
     monkeypatch.setenv("NOTICE_QA_REVIEW_URL", f"sqlite:///{tmp_path / 'review.sqlite3'}")
     monkeypatch.delenv("NOTICE_QA_REVIEW", raising=False)
-    made = ReviewStore.from_settings(Settings(data_dir=tmp_path))
+    made = ReviewStore.from_settings(Settings(review=True, data_dir=tmp_path))
     assert made is not None
     return made
 
@@ -51,7 +51,9 @@ def test_export_is_read_and_scored_by_eval(
     assert main(["review", "export", "--out", str(out)]) == 0
     assert "wrote 2 reviewed entries as eval cases" in capsys.readouterr().out
     report = tmp_path / "report.json"
-    code = run_eval(Settings(data_dir=tmp_path), out, report, 1.0, assistant=OneAnswer(), progress=False)
+    code = run_eval(
+        Settings(review=True, data_dir=tmp_path), out, report, 1.0, assistant=OneAnswer(), progress=False
+    )
     assert code == 0
     figures = json.loads(report.read_text(encoding="utf-8"))
     assert figures["metrics"]["accuracy"] == 1.0
