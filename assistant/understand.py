@@ -937,6 +937,11 @@ def _asks_rows(s: Scan) -> bool:
     )
 
 
+def _year_only(text: str) -> bool:
+    """哪年发的 / 哪一年的: the year, which the document number holds — not a day, which nothing prints."""
+    return bool(re.search(r"哪年|哪一年|年份|几几年|什么年", text)) and not re.search(r"月|日|号|哪天|日期|时候", text)
+
+
 _STRONG_HEADER = re.compile(r"主送|抄送|发文对象|下发对象|收文|文号|标题|题目|叫什么名字|什么名字|名称")
 
 
@@ -949,6 +954,8 @@ def _is_header(r: Reading) -> bool:
     if r.scan.units and not (strong or _HEADER.search(r.masked)):
         return False
     oos = unstated(r.text)
+    if oos is not None and oos.kind == "issue_date" and _year_only(r.text):
+        oos = None  # 哪年发的: the number says 2018, which the header gives
     if oos is not None and oos.kind not in ("deadline",) and not (strong and oos.kind in ("names", "person")):
         return False
     return header_reply(r.text, r.notice, clause_asked=bool(r.scan.clauses)) is not None
@@ -1144,7 +1151,7 @@ ROUTES: tuple[Route, ...] = (
     Route("service", lambda r: has_word(r.text.lower(), "talk", "service"), lambda r: SmallTalk("service")),
     Route(
         "issue_date",
-        lambda r: (o := unstated(r.text)) is not None and o.kind == "issue_date",
+        lambda r: (o := unstated(r.text)) is not None and o.kind == "issue_date" and not _year_only(r.text),
         _unstated_intent,
     ),
     Route(
