@@ -166,7 +166,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from index.embeddings import SentenceTransformerEmbeddings
     from index.store import open_index
 
-    embeddings = SentenceTransformerEmbeddings(settings.resolved_model_dir, query_encoder=settings.query_encoder)
+    embeddings = SentenceTransformerEmbeddings(
+        settings.resolved_model_dir, query_encoder=settings.query_encoder
+    )
     store = open_index(settings, embeddings, parse_notice(), rebuild=True, progress=True, force=args.force)
     h = store.health()
     state = "built" if store.built else "current"
