@@ -939,7 +939,9 @@ def _asks_rows(s: Scan) -> bool:
 
 def _year_only(text: str) -> bool:
     """哪年发的 / 哪一年的: the year, which the document number holds — not a day, which nothing prints."""
-    return bool(re.search(r"哪年|哪一年|年份|几几年|什么年", text)) and not re.search(r"月|日|号|哪天|日期|时候", text)
+    return bool(re.search(r"哪年|哪一年|年份|几几年|什么年", text)) and not re.search(
+        r"月|日|号|哪天|日期|时候", text
+    )
 
 
 _STRONG_HEADER = re.compile(r"主送|抄送|发文对象|下发对象|收文|文号|标题|题目|叫什么名字|什么名字|名称")
