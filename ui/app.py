@@ -469,7 +469,7 @@ def server_routes(
     ``{"question": "...", "session": "..."}`` -> ``Answer.to_json()``; the chat's input cap (413), 500 with
     ``ERROR_REPLY`` when answering fails, 503 with ``BUSY_REPLY`` when its own queue (``settings.concurrency``
     running, ``settings.queue_size`` waiting, separate from the page's queue) is full. Each answer carries an
-    ``answer_id`` for ``POST /api/feedback`` (``{"answer_id": "...", "helpful": false, "reason": "..."}``).
+    id in its ``X-Answer-Id`` header for ``POST /api/feedback`` (``{"answer_id": "...", "helpful": false}``).
     """
     from fastapi import APIRouter, Header, Request
     from fastapi.responses import JSONResponse
@@ -530,8 +530,11 @@ def server_routes(
             sources=tuple(c.source for c in answer.citations),
         )
         answer_id = await run_in_threadpool(feedback.answered, review_entry(question, "", answer, "api"))
-        body_out = answer.to_json() | {"answer_id": answer_id}
-        return JSONResponse(body_out, status_code=500 if answer.route == "error" else 200)
+        # In a header: the body stays exactly ``Answer.to_json()``.
+        headers = {"X-Answer-Id": answer_id}
+        return JSONResponse(
+            answer.to_json(), status_code=500 if answer.route == "error" else 200, headers=headers
+        )
 
     async def rate_answer(
         body: FeedbackRequest, request: Request, authorization: str | None = Header(default=None)

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from corpus.errors import NoticeQAError
 from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ APP_LABELS = {"desk": "工作台", "kiosk": "自助机", "api": "API"}
 VERDICT_LABELS = {"right": "回答正确", "refuse": "应当拒答", "expect": "期望答案"}
 
 
-class ReviewError(Exception):
+class ReviewError(NoticeQAError):
     """The review store could not do what was asked (bad value, unknown entry, database failure)."""
 
 

@@ -54,8 +54,11 @@ def _entries(settings: Settings) -> list[Any]:
 
 def test_api_feedback_round_trip(api: tuple[TestClient, Settings]) -> None:
     client, settings = api
-    answer = client.post("/api/ask", json={"question": "第12项由谁负责？"}, headers=AUTH).json()
+    asked = client.post("/api/ask", json={"question": "第12项由谁负责？"}, headers=AUTH)
+    answer = asked.json()
     assert answer["tasks"] == [12]
+    assert "answer_id" not in answer  # the body stays Answer.to_json(); the id is a header
+    answer["answer_id"] = asked.headers["X-Answer-Id"]
     rated = client.post(
         "/api/feedback",
         json={"answer_id": answer["answer_id"], "helpful": False, "reason": "不对"},
