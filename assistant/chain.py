@@ -129,8 +129,10 @@ class Assistant:
         if turn.injected and not isinstance(turn.intent, SmallTalk):
             reply = replace(reply, text=f"{INJECTED}\n{reply.text}")
         if conversation is not None and turn.intent is not None:
-            if isinstance(turn.intent, SmallTalk) or (isinstance(turn.intent, Refusal) and not reply.tasks):
-                conversation.turns += 1  # small talk and refusals leave the subject as it was
+            if isinstance(turn.intent, SmallTalk) or (reply.refused and not reply.tasks):
+                conversation.turns += (
+                    1  # small talk and refusals (off-topic, injection) leave the subject as it was
+                )
             else:
                 conversation.remember(turn.intent, reply.tasks, turn.units)
         answer = Answer(
