@@ -39,7 +39,7 @@ SCHEMA_VERSION = 2
 KINDS: tuple[str, ...] = ("down", "refused", "error")
 APPS: tuple[str, ...] = ("desk", "kiosk", "api")
 VERDICTS: tuple[str, ...] = ("right", "refuse", "expect")
-KIND_LABELS = {"down": "👎", "refused": "拒答", "error": "出错"}
+KIND_LABELS = {"down": "没帮助", "refused": "拒答", "error": "出错"}  # no emoji: kiosks may lack the font
 APP_LABELS = {"desk": "工作台", "kiosk": "自助机", "api": "API"}
 VERDICT_LABELS = {"right": "回答正确", "refuse": "应当拒答", "expect": "期望答案"}
 

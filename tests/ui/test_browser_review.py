@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from corpus.parser import parse_notice
 from eval.cases import load_cases
 from index.settings import Settings
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, _ask, _free_port, _missing, _page
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _ask, _free_port, _missing, _page
 from ui.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -84,6 +84,8 @@ def test_a_kiosk_thumbs_down_reaches_the_desk_and_becomes_an_eval_case(
     expect(kiosk.locator("#nq-helpful")).to_have_text("有帮助")
     kiosk.locator("#nq-unhelpful").click()
     expect(kiosk.locator("#nq-feedback-note")).to_contain_text("谢谢反馈，工作人员会查看这个问题。")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    kiosk.locator("#nq-feedback").screenshot(path=str(SCREENSHOTS / "kiosk-feedback.png"))
     assert kiosk.locator("#nq-reason").count() == 0 or not kiosk.locator("#nq-reason").is_visible()
     assert kiosk.get_by_text("复核").count() == 0
     assert kiosk.locator("#nq-review-tab").count() == 0
@@ -117,6 +119,7 @@ def test_a_kiosk_thumbs_down_reaches_the_desk_and_becomes_an_eval_case(
     desk.locator("#nq-review-save").click()
     expect(desk.locator("#nq-review-note")).to_contain_text(f"已标注第{entry_id}条：期望答案")
     expect(table).to_contain_text("期望答案：12")
+    desk.screenshot(path=str(SCREENSHOTS / "desk-review.png"), full_page=True)
     desk.locator("#nq-review-export").click()
     expect(desk.locator("#nq-review-csv")).to_contain_text(".csv")
     desk.context.close()
