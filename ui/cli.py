@@ -286,7 +286,7 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store = ReviewStore.from_settings(settings)
     except ReviewError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"review store: {exc}") from exc
     if store is None:
         raise CliError("the review store is off (NOTICE_QA_REVIEW=off): nothing is kept")
     try:
@@ -321,7 +321,7 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
             what = "entries as CSV" if args.csv else "reviewed entries as eval cases"
             print(f"review: wrote {count} {what} to {args.out}")
     except ReviewError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"review store: {exc}") from exc
     finally:
         store.close()
     return 0

@@ -15,6 +15,7 @@ one), rate-limits each client, and never lets a store failure reach the chat: th
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -24,7 +25,7 @@ import secrets
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -144,11 +145,19 @@ class ReviewStore:
         if url.startswith("sqlite:///"):
             from pathlib import Path
 
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.removeprefix("sqlite:///")).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ReviewError(f"cannot make the review store's folder {folder}: {exc.strerror}") from exc
         try:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         except Exception as exc:
-            raise ReviewError(f"cannot open the review store: {type(exc).__name__}: {exc}") from exc
+            raise ReviewError(f"cannot open it: {type(exc).__name__}: {exc}") from exc
+        if self.engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ReviewError(
+                f"the review store must be SQLite or PostgreSQL, got {self.engine.dialect.name}"
+            )
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.meta = sa.MetaData()
@@ -226,11 +235,14 @@ class ReviewStore:
                 conn.execute(sa.insert(table).values(key="schema_version", value=str(version)))
         return found
 
-    def _begin(self) -> Any:
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Any]:
+        """A transaction; any database error (unreachable, read-only, full) becomes one ReviewError line."""
         import sqlalchemy as sa
 
         try:
-            return self.engine.begin()
+            with self.engine.begin() as conn:
+                yield conn
         except sa.exc.SQLAlchemyError as exc:
             raise ReviewError(describe(exc)) from exc
 
@@ -259,12 +271,8 @@ class ReviewStore:
             "reason": "" if entry.app == "kiosk" else scrub(entry.reason, 200),
             "expect_phrase": "",
         }
-        try:
-            with self.engine.begin() as conn:
-                result = conn.execute(sa.insert(self.entries_table).values(**values))
-                key = result.inserted_primary_key
-        except sa.exc.SQLAlchemyError as exc:
-            raise ReviewError(describe(exc)) from exc
+        with self._begin() as conn:
+            key = conn.execute(sa.insert(self.entries_table).values(**values)).inserted_primary_key
         if key is None:
             raise ReviewError("the database gave no id for the new entry")
         return int(key[0])
@@ -300,11 +308,8 @@ class ReviewStore:
         import sqlalchemy as sa
 
         table = self.entries_table
-        try:
-            with self.engine.begin() as conn:
-                result = conn.execute(sa.update(table).where(table.c.id == entry_id).values(**values))
-        except sa.exc.SQLAlchemyError as exc:
-            raise ReviewError(describe(exc)) from exc
+        with self._begin() as conn:
+            result = conn.execute(sa.update(table).where(table.c.id == entry_id).values(**values))
         if result.rowcount == 0:
             raise ReviewError(f"no review entry {entry_id}")
 
@@ -355,11 +360,8 @@ class ReviewStore:
 
         cutoff = (now or _utcnow()) - timedelta(days=self.retention_days)
         t = self.entries_table
-        try:
-            with self.engine.begin() as conn:
-                return int(conn.execute(sa.delete(t).where(t.c.created_at < cutoff)).rowcount)
-        except sa.exc.SQLAlchemyError as exc:
-            raise ReviewError(describe(exc)) from exc
+        with self._begin() as conn:
+            return int(conn.execute(sa.delete(t).where(t.c.created_at < cutoff)).rowcount)
 
     def close(self) -> None:
         self.engine.dispose()

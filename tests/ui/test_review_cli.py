@@ -106,3 +106,29 @@ def test_the_real_eval_scores_an_export(store: ReviewStore, tmp_path: Path) -> N
     figures = json.loads(report.read_text(encoding="utf-8"))
     assert {c["id"] for c in figures["cases"]} == {"review-1", "review-2"}
     assert figures["metrics"]["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgresql://nobody:pw@127.0.0.1:1/db",
+            "notice-qa: review store: OperationalError: connection failed",
+        ),
+        ("nonsense", "notice-qa: review store: cannot open it: ArgumentError"),
+        (
+            "sqlite:////proc/nope/review.sqlite3",
+            "notice-qa: review store: cannot make the review store's folder",
+        ),
+    ],
+)
+def test_a_store_that_cannot_be_reached_is_one_line(
+    url: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NOTICE_QA_REVIEW_URL", url)
+    monkeypatch.delenv("NOTICE_QA_REVIEW", raising=False)
+    assert main(["review", "stats"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+    assert "pw@" not in err
