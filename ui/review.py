@@ -605,11 +605,14 @@ class Feedback:
             if recent is None or now - recent.at > self.ttl_seconds:
                 self._recent.pop(answer_id, None)
                 return Verdict.UNKNOWN, None
-            if recent.rated:
-                return Verdict.THANKS, recent.stored_id
+            already = recent.rated
             recent.rated = True
+        if already:  # a second tap stores nothing new; a reason typed after the 👎 joins its entry
+            if not helpful and recent.stored_id is not None and reason.strip():
+                self.add_reason(recent.stored_id, reason)
+            return Verdict.THANKS, recent.stored_id
         if helpful or recent.stored_id is not None:
-            if recent.stored_id is not None and reason.strip() and self.store is not None:
+            if not helpful and recent.stored_id is not None and reason.strip():
                 self.add_reason(recent.stored_id, reason)
             return Verdict.THANKS, recent.stored_id
         entry = NewEntry(**{**recent.entry.__dict__, "kind": "down", "reason": reason})

@@ -191,6 +191,16 @@ def test_feedback_stores_only_down_refusals_and_errors(tmp_path: Path) -> None:
     assert sorted(e.kind for e in store.entries()) == ["down", "refused"]
     assert feedback.rate(down, helpful=False)[0] is Verdict.THANKS  # a second tap stores nothing new
     assert len(store.entries()) == 2
+    assert feedback.rate(down, helpful=False, reason="答非所问")[0] is Verdict.THANKS  # …but adds a reason
+    assert [e.reason for e in store.entries(kind="down")] == ["答非所问"]
+
+
+def test_sqlite_store_is_in_wal_mode_under_the_data_folder(tmp_path: Path) -> None:
+    store = ReviewStore.from_settings(Settings(review=True, data_dir=tmp_path))
+    assert store is not None
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert (tmp_path / "review.sqlite3").is_file()
 
 
 def test_nothing_is_stored_when_review_is_off(tmp_path: Path) -> None:
