@@ -251,19 +251,12 @@ def build_app(
                     scale=3,
                 )
             rating_note = gr.Markdown(elem_id="nq-feedback-note")
-            for button, verdict in ((helpful, True), (unhelpful, False)):
-                button.click(
-                    rate_last(verdict),
-                    [conversation, reason],
-                    rating_note,
-                    queue=False,
-                    api_visibility="private",
-                    show_progress="hidden",
-                )
             feedback_parts.extend([rating_row, rating_note])
+            rating_inputs.extend([helpful, unhelpful, reason])
             return chatbot, textbox, ask_btn, clear_btn, title, suggestions
 
-        feedback_parts: list[Any] = []
+        feedback_parts: list[Any] = []  # the row and its note: outputs of each answer
+        rating_inputs: list[Any] = []  # 有帮助, 没帮助, the reason box
         if kiosk:
             chatbot, textbox, ask_btn, clear_btn, title, suggestions = chat_panel()
         else:
@@ -324,6 +317,17 @@ def build_app(
         clear_btn.click(clear, [conversation], clear_outputs, queue=False, api_visibility="private")
         # The chat's own trash icon must forget the follow-up state too, not just the bubbles.
         chatbot.clear(clear, [conversation], clear_outputs, queue=False, api_visibility="private")
+        # Registered last, so the earlier events keep their indices.
+        helpful, unhelpful, reason = rating_inputs
+        for button, verdict in ((helpful, True), (unhelpful, False)):
+            button.click(
+                rate_last(verdict),
+                [conversation, reason],
+                feedback_parts[1],
+                queue=False,
+                api_visibility="private",
+                show_progress="hidden",
+            )
 
     # api_open=False: /gradio_api/run/<name> no longer runs a queued handler beside the queue (404).
     app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size, api_open=False)
