@@ -5,6 +5,25 @@ The UI uses the same labels (``source_label``, ``ROLE_LABELS``), so a citation r
 
 from __future__ import annotations
 
+from assistant.answer import Citation, Reply
+from assistant.engine import Result, select, unit_counts
+from assistant.query import (
+    Aggregate,
+    Alone,
+    And,
+    CategoryIs,
+    CellText,
+    Cond,
+    Everything,
+    HasRole,
+    Not,
+    NumberIn,
+    Or,
+    Projection,
+    UnitCount,
+    UnitIs,
+)
+from corpus.agencies import agency
 from corpus.records import Notice, Role, Task
 
 HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任务由市人社局牵头？」「第12项由谁负责？」「产教融合资金从哪来？」"
@@ -71,26 +90,6 @@ def source_label(source: str, notice: Notice | None = None) -> str:
 
 
 # --- table answers, keyed by the result's shape -----------------------------------------------------------------
-
-from assistant.answer import Citation, Reply  # noqa: E402
-from assistant.engine import Result, select, unit_counts  # noqa: E402
-from assistant.query import (  # noqa: E402
-    Aggregate,
-    Alone,
-    And,
-    CategoryIs,
-    CellText,
-    Cond,
-    Everything,
-    HasRole,
-    Not,
-    NumberIn,
-    Or,
-    Projection,
-    UnitCount,
-    UnitIs,
-)
-from corpus.agencies import agency  # noqa: E402
 
 
 def task_citation(task: Task) -> Citation:
