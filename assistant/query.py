@@ -112,15 +112,6 @@ def walk(cond: Cond) -> list[Cond]:
     return [cond]
 
 
-def positive_units(cond: Cond) -> list[UnitIs]:
-    """Unit conditions that hold positively (not under a Not), in order."""
-    if isinstance(cond, UnitIs):
-        return [cond]
-    if isinstance(cond, And | Or):
-        return [u for p in cond.parts for u in positive_units(p)]
-    return []
-
-
 # --- what to say -----------------------------------------------------------------------------------------------
 
 

@@ -889,13 +889,6 @@ class Reading:
     def masked(self) -> str:
         return masked_text(self.scan)
 
-    @property
-    def selects_rows(self) -> bool:
-        s = self.scan
-        return bool(
-            s.units or s.categories or s.numbers or s.counties or s.has("unit_count") or s.has("text")
-        )
-
 
 _GREETING = re.compile(
     r"^(" + "|".join(re.escape(w) for w in ("你好", "您好", "hi", "hello", "在吗", "在不在", "哈喽", "嗨", "早上好",
