@@ -47,7 +47,7 @@ from assistant.query import (
     TableQuery,
 )
 from assistant.scope import MESSAGES
-from assistant.understand import read
+from assistant.understand import questions_in, read
 from corpus.records import Notice
 
 __all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
@@ -112,11 +112,37 @@ class Assistant:
     # -- public ------------------------------------------------------------------------------------------------
 
     def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
-        """Answer one question; never raises for what a user typed."""
+        """Answer one question; never raises for what a user typed.
+
+        A message that asks two things (「第7项谁牵头？它属于哪一类？」) gets both answers, in order, the second
+        reading the first as the conversation does."""
         start = time.perf_counter()
         question = question if isinstance(question, str) else str(question)
         # A lone surrogate (an undecodable byte from argv, a \ud800 JSON escape) cannot be encoded anywhere.
         question = _SURROGATE.sub("\ufffd", question)
+        parts = (
+            questions_in(question, self.notice) if len(question) <= self.max_question_chars else [question]
+        )
+        if len(parts) > 1:
+            conversation = conversation if conversation is not None else Conversation()
+        turns = [self._turn(part, conversation) for part in parts]
+        reply = turns[0][1] if len(turns) == 1 else _joined([r for _, r in turns])
+        turn = turns[-1][0]
+        answer = Answer(
+            question=question,
+            answer=reply.text,
+            refused=reply.refused,
+            tasks=tuple(sorted(set(reply.tasks))),
+            citations=self._citations(reply),
+            latency_ms=(time.perf_counter() - start) * 1000,
+            route=turn.route,
+            units=turn.units,
+        )
+        self._log(answer)
+        return answer
+
+    def _turn(self, question: str, conversation: Conversation | None) -> tuple[_Turn, Reply]:
+        """One question through the chain, its notes added and the conversation moved on."""
         try:
             turn: _Turn = self.chain.invoke(_Turn(question=question, conversation=conversation))
         except Exception:  # a fault of ours, not the user's: one friendly line, details to the log only
@@ -130,23 +156,10 @@ class Assistant:
             reply = replace(reply, text=f"{INJECTED}\n{reply.text}")
         if conversation is not None and turn.intent is not None:
             if isinstance(turn.intent, SmallTalk) or (reply.refused and not reply.tasks):
-                conversation.turns += (
-                    1  # small talk and refusals (off-topic, injection) leave the subject as it was
-                )
+                conversation.turns += 1  # small talk and refusals (off-topic, injection) keep the subject
             else:
                 conversation.remember(turn.intent, reply.tasks, turn.units)
-        answer = Answer(
-            question=question,
-            answer=reply.text,
-            refused=reply.refused,
-            tasks=tuple(sorted(set(reply.tasks))),
-            citations=self._citations(reply),
-            latency_ms=(time.perf_counter() - start) * 1000,
-            route=turn.route,
-            units=turn.units,
-        )
-        self._log(answer)
-        return answer
+        return turn, reply
 
     @property
     def retriever(self) -> BaseRetriever:
@@ -337,6 +350,17 @@ class Assistant:
             answer.latency_ms,
             ",".join(c.source for c in answer.citations),
         )
+
+
+def _joined(replies: list[Reply]) -> Reply:
+    """The answers to the questions of one message, one after the other."""
+    return Reply(
+        "\n\n".join(r.text for r in replies),
+        tasks=tuple(dict.fromkeys(n for r in replies for n in r.tasks)),
+        cite=tuple(dict.fromkeys(n for r in replies for n in r.cite)),
+        refused=all(r.refused for r in replies),
+        extra=tuple(dict.fromkeys(c for r in replies for c in r.extra)),
+    )
 
 
 def _route_name(intent: Intent) -> str:

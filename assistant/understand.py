@@ -1289,6 +1289,41 @@ def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
     return text, corrections
 
 
+_QUESTION_END = re.compile(r"(?<=[？?])")
+_SUBJECT_TOKENS = {
+    "unit",
+    "units",
+    "numbers",
+    "category",
+    "pronoun_unit",
+    "one_row",
+    "previous_rows",
+    "unit_count",
+}
+
+
+def questions_in(raw: str, notice: Notice) -> list[str]:
+    """The questions of one message, in order: 「第7项谁牵头？它属于哪一类？」 is two. A message is split only
+    where each part asks something on its own (a question word, a role, 吗 / 呢); 「…有哪些？市财政局」 is one."""
+    from assistant.normalise import normalise
+
+    parts = [p.strip() for p in _QUESTION_END.split(raw) if re.search(r"[\w\u4e00-\u9fff]", p)]
+    if len(parts) < 2 or has_word(raw.lower(), "talk", "injection"):
+        return [raw]
+    for part in parts:
+        text = normalise(part)
+        s = scan(text, notice)
+        asks = any(t.kind.startswith(("q:", "role:")) for t in s.tokens) or re.search(
+            r"[吗呢么][？?]*$", text
+        )
+        # Each part names rows of its own or points at the previous one (它 / 其中): two table questions. A tail
+        # like 「文件怎么说」「有联系电话吗」 belongs to the question before it, which is then read whole.
+        subject = any(t.kind in _SUBJECT_TOKENS for t in s.tokens)
+        if not asks or not subject or len(text) < 3:
+            return [raw]
+    return parts
+
+
 def read(text: str, notice: Notice, previous_units: tuple[str, ...] = ()) -> tuple[str, Intent, Scan]:
     """Route a normalised question: (route name, intent, scan)."""
     question = the_question(text)

@@ -328,3 +328,25 @@ def test_warm_start_opens_the_retriever_once_and_never_raises(notice: Notice) ->
     assistant.warm_in_background().join(timeout=30)
     assert opened == [1]
     assert Assistant(notice, None).warm() is None  # no retriever: nothing to warm
+
+
+@pytest.mark.parametrize(
+    ("question", "tasks", "texts"),
+    [
+        ("第7项谁牵头？它属于哪一类？", [7], ["第7项由市有关部门牵头", "第7项属于「发挥企业重要主体作用」"]),
+        ("发改委参与了几项？其中它牵头的有几项？", [1, 9, 10, 20, 21, 22], ["共参与6项", "牵头的任务共2项"]),
+    ],
+)
+def test_a_message_with_two_table_questions_gets_both_answers(
+    table_assistant: Assistant, question: str, tasks: list[int], texts: list[str]
+) -> None:
+    answer = table_assistant.ask(question)
+    assert list(answer.tasks) == tasks
+    for text in texts:
+        assert text in answer.answer
+
+
+def test_a_tail_that_leans_on_the_question_keeps_it_whole(table_assistant: Assistant) -> None:
+    # 「…有哪些？市财政局」 names its unit after the question: one question, not two.
+    answer = table_assistant.ask("以非牵头身份参与的任务有哪些？市财政局")
+    assert list(answer.tasks) == [10]
