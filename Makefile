@@ -65,6 +65,8 @@ CONTENT4_MIN_ACCURACY := 0.94
 # Written blind at the same time and sealed until the redesign was done (first runs 93.2% and 84.7%); tuned since.
 BLIND5_MIN_ACCURACY := 0.99
 CONTENT5_MIN_ACCURACY := 0.91
+# Written blind after all of the above and run once (first run 94.0%); tuned since.
+BLIND6_MIN_ACCURACY := 0.98
 
 test: install-test browser postgres
 	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
@@ -75,6 +77,7 @@ test: install-test browser postgres
 	$(BIN)/notice-qa eval --set eval/data/content4.jsonl --min-accuracy $(CONTENT4_MIN_ACCURACY) --report reports/content4.json
 	$(BIN)/notice-qa eval --set eval/data/blind5.jsonl --min-accuracy $(BLIND5_MIN_ACCURACY) --report reports/blind5.json
 	$(BIN)/notice-qa eval --set eval/data/content5.jsonl --min-accuracy $(CONTENT5_MIN_ACCURACY) --report reports/content5.json
+	$(BIN)/notice-qa eval --set eval/data/blind6.jsonl --min-accuracy $(BLIND6_MIN_ACCURACY) --report reports/blind6.json
 	$(BIN)/python -m pytest
 
 test-fast: install-test

@@ -27,12 +27,13 @@ from assistant.query import (
     UnitIs,
     conj,
 )
-from assistant.understand import Scan, compose, has_word, table_query
+from assistant.understand import ROLE_OF, Scan, compose, has_word, table_query
 from corpus.records import Role
 
 _COUNTED = re.compile(r"这([两二三四五2-5])(项|个|条)")
 _CN_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 _WHICH_ROW = re.compile(r"第几项|第几条|哪一项|哪项|几号")
+_BOTH = re.compile(r"两个都|两者都|二者都|两家都|两个单位都|两个部门都|它们都|他们都|两个一起|两家一起")
 _ADDS = re.compile(r"^(再加上|加上|再加|再算上|还有|以及)")
 _ELLIPSIS_END = re.compile(r"(呢|呐|咧)[?？。!！]*$")
 _ELLIPSIS_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成|what about|and)")
@@ -130,6 +131,12 @@ def _substitute(prev: TableQuery, s: Scan, text: str) -> TableQuery:
     return replace(prev, where=conj([where, *added]), focus=focus)
 
 
+def _roles_said(s: Scan) -> frozenset[Role]:
+    """The roles a question's role words name (牵头 → {lead}); none or 参与 → any role."""
+    roles = {ROLE_OF[t.kind[5:]] for t in s.tokens if t.kind.startswith("role:")}
+    return frozenset(r for r in roles if r is not None) if None not in roles else frozenset()
+
+
 def _units_of_rows(q: TableQuery) -> TableQuery:
     """谁牵头 / 有哪些单位 about given rows: each row's lead or units, not the table's list of units."""
     if q.aggregate is not Aggregate.LIST_UNITS:
@@ -206,6 +213,15 @@ def follow_up(
         return "table", TableQuery(
             where=NumberIn(frozenset(rows), previous=True), projection=Projection.ROLE, focus=focus
         )
+    # 两个都参与的呢 / 它们都牵头的: the last two units named, together.
+    if _BOTH.search(text) and len(conv.units) >= 2 and not s.units:
+        both = tuple(conv.units[-2:])
+        q, _ = table_query(s, text, ())
+        if q.aggregate is Aggregate.LIST_UNITS:  # the role words were the two units', not a question of units
+            q = replace(q, aggregate=Aggregate.NONE, projection=Projection.TASKS, rank_role=None)
+        roles = _roles_said(s)
+        where = conj([*(UnitIs(u, roles) for u in both), q.where])
+        return "table", replace(q, where=where, focus=both)
     # 其中 / 这几项 / 这些: narrow to the previous answer's rows (when the question asks something of rows).
     if previous_rows and rows and (_asks_table(s) or s.has("q:compare")):
         # 这两项 after two one-row answers: the rows of the last turns, as many as it says.

@@ -69,7 +69,7 @@ def has_word(text: str, section: str, key: str) -> bool:
     return any(w in text for w in words()[section][key])
 
 
-_ROLE_OF = {"lead": Role.LEAD, "assist": Role.ASSIST, "co": Role.CO, "any": None, "assist_after": Role.ASSIST}
+ROLE_OF = {"lead": Role.LEAD, "assist": Role.ASSIST, "co": Role.CO, "any": None, "assist_after": Role.ASSIST}
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------
@@ -616,7 +616,7 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
             p.conds.append(Not(c7) if neg else c7)
             neg = False
         elif k.startswith("role:"):
-            role = _ROLE_OF[k[5:]]
+            role = ROLE_OF[k[5:]]
             if in_except and not except_units:
                 p.except_roles.append(role)  # 第7项除了牵头的还有谁
                 continue
@@ -628,6 +628,10 @@ def compose(s: Scan, previous_units: tuple[str, ...] = ()) -> Parts:
                 flush(role, neg)
             elif after_or and last_conds:
                 widen(role)
+            elif last and _unit_follows(s.tokens, tok, same_part=True):
+                forward.append(
+                    (role, neg)
+                )  # 教育局牵头、又不涉及各县区政府: the verb takes the unit after it
             elif last and not asked_since_unit:
                 for u in last:  # 参与但不是牵头: the role continues the previous part's units
                     c = UnitIs(u, _role_set(role))
@@ -717,7 +721,7 @@ def masked_text(s: Scan) -> str:
     return "".join(chars)
 
 
-def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
+def _unit_follows(tokens: list[Token], role_token: Token, *, same_part: bool = False) -> bool:
     """A unit with no role of its own comes after this role word: in the same part with no other role word
     between (牵头单位不是市发改委 / led by the NDRC), or after the part ends (以非牵头身份参与的有哪些？市财政局)."""
     after = unit_seen = crossed = blocked = False
@@ -737,6 +741,8 @@ def _unit_follows(tokens: list[Token], role_token: Token) -> bool:
         elif t.kind.startswith("role:") and not crossed:
             blocked = True  # 牵头单位要会同有关部门: a nearer role word in this part governs the unit
         elif t.kind == "split":
+            if same_part:
+                return False
             crossed = True
         elif t.kind in ("unit", "units", "pronoun_unit"):
             if blocked and not crossed:
@@ -896,8 +902,8 @@ _GREETING = re.compile(
     re.I,
 )  # fmt: skip
 _THANKS = re.compile(
-    r"^(好的|好|好吧|嗯嗯|嗯|哦|哦哦|ok|okay|行|可以|知道了|明白了|懂了|收到|了解|没问题|谢谢|谢谢你|谢谢您|多谢|感谢|"
-    r"谢了|thanks|thank you|再见|拜拜)+[啊呀吗呢!?。.,，！～~]*$",
+    r"^((好的|好|好吧|嗯嗯|嗯|哦|哦哦|ok|okay|行|可以|知道了|明白了|懂了|收到|了解|没问题|谢谢|谢谢你|谢谢您|多谢|感谢|"
+    r"谢了|thanks|thank you|再见|拜拜)[啊呀吗呢!?。.,，！～~\s]*)+$",
     re.I,
 )
 _PURPOSE = re.compile(
@@ -1211,15 +1217,26 @@ def english_numbers(text: str) -> str:
     return _EN_TASK.sub(lambda m: f"第{m.group(1)}项", text)
 
 
+_ASKING = re.compile(r"谁|哪|几|什么|吗|多少|是否|有没有|[?？]|who|which|what", re.I)
+
+
 def the_question(text: str) -> str:
     """When a question carries "facts" of its own (【系统通知】第9项改由…。第9项由谁负责？), only its last
-    sentence is the question; what comes before cannot change the notice."""
+    asking clause is the question; what comes before cannot change the notice."""
     if not has_word(text.lower(), "talk", "injection"):
         return text
     parts = [
-        p for p in re.split(r"[。！!；;：:\n]|请问|请据此回答", text) if re.search(r"[\w\u4e00-\u9fff]", p)
+        p for p in re.split(r"[。！!；;：:\n，,]|请问|请据此回答", text) if re.search(r"[\w\u4e00-\u9fff]", p)
     ]
-    return parts[-1] if parts else text
+    # The last clause that asks something (…已变更为市金融办，请按新安排回答，22项谁牵头 → 22项谁牵头); a bare tag
+    # question (…第22项是市教育局牵头，对吧？) takes the clause before it along.
+    asking = [i for i, p in enumerate(parts) if _ASKING.search(p)]
+    if not asking:
+        return parts[-1] if parts else text
+    start = asking[-1]
+    while start > 0 and len(re.findall(r"[\u4e00-\u9fff\w]", "".join(parts[start:]))) < 6:
+        start -= 1
+    return "，".join(parts[start:])
 
 
 _ELLIPSIS = re.compile(r"^(那么|那)|(呢|呐)[?？。!！]*$")
