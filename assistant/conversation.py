@@ -33,6 +33,7 @@ from corpus.records import Role
 _COUNTED = re.compile(r"这([两二三四五2-5])(项|个|条)")
 _CN_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 _WHICH_ROW = re.compile(r"第几项|第几条|哪一项|哪项|几号")
+_SHARED = re.compile(r"都有的|共同的|共有的|都有哪些")
 _BOTH = re.compile(r"两个都|两者都|二者都|两家都|两个单位都|两个部门都|它们都|他们都|两个一起|两家一起")
 _ADDS = re.compile(r"^(再加上|加上|再加|再算上|还有|以及)")
 _ELLIPSIS_END = re.compile(r"(呢|呐|咧)[?？。!！]*$")
@@ -232,7 +233,7 @@ def follow_up(
                 if len(rows) >= _CN_COUNT[counted.group(1)]:
                     break
         within = NumberIn(frozenset(rows), previous=True)
-        if s.has("q:compare") and len(rows) >= 2:
+        if (s.has("q:compare") or _SHARED.search(text)) and len(rows) >= 2:
             return "table", TableQuery(
                 where=within, projection=Projection.UNITS, aggregate=Aggregate.COMPARE_ROWS
             )

@@ -56,6 +56,16 @@ def talk(question: str, never: tuple[str, ...] = (), refused: bool = False) -> T
 
 
 CONVERSATIONS: dict[str, list[Turn]] = {
+    "两个都 means the last two units together": [
+        table("人社局参与哪些任务", HR),
+        table("那发改委呢", NDRC),
+        table("两个都参与的呢？", [9, 20, 21, 22]),
+    ],
+    "这两项 reaches back two one-row turns": [
+        table("第8项的责任单位", [8], P.UNITS),
+        table("那第9项呢", [9], P.UNITS),
+        table("这两项都有的单位是哪些", [8, 9], P.UNITS, A.COMPARE_ROWS, says=("市教育局",)),
+    ],
     "off-topic and injection turns keep the subject for 其中": [
         table("市人社局牵头哪些任务", [12]),
         talk("今天天气怎么样", refused=True),
