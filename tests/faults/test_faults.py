@@ -12,7 +12,6 @@ import errno
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from index.health import check_health
 from index.settings import Settings
 from index.store import MANIFEST_FILE, SQLITE_FILE, NoticeIndex, open_index
 from tests.fakes import FakeEmbeddings
+from tests.processes import free_port
 from ui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -381,12 +381,6 @@ def test_two_processes_opening_an_empty_folder_build_once(
 # -- a Chroma server (slow) ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class ChromaServer:
     """`chroma run` on a fixed path and port, started and stopped by the test."""
 
@@ -428,7 +422,7 @@ class ChromaServer:
 def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
     if not Path(sys.executable).with_name("chroma").exists():
         pytest.skip("the `chroma` CLI is not installed next to this Python")
-    server = ChromaServer(tmp_path / "server", _free_port())
+    server = ChromaServer(tmp_path / "server", free_port())
     server.start()
     yield server
     server.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from index.model import MARKER, WHEEL_SHA256, install_model, model_id, verify_mo
 from index.settings import Settings
 from index.store import open_index
 from tests.fakes import FakeEmbeddings
+from tests.processes import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -72,18 +72,12 @@ def test_real_model_end_to_end(
     assert all(d.metadata["dense_sim"] is None or d.metadata["dense_sim"] > 0.3 for d in training[:1])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     import httpx
 
     chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "chroma.log").open("wb")
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],

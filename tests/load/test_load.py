@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from eval.load import (
     summarise,
 )
 from index.settings import Settings
+from tests.processes import free_port, stop
 from ui.app import ApiSessions, server_routes
 from ui.handlers import BUSY_REPLY, ERROR_REPLY
 
@@ -320,22 +320,6 @@ def test_api_ask_only_on_the_staff_desk(tmp_path: Path, kiosk: bool, ask_status:
 # -- the real app under load ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
-
-
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -373,7 +357,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         timeout=START_TIMEOUT,
     )
     assert build.returncode == 0, build.stderr
-    port = _free_port()
+    port = free_port()
     log = tmp / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -388,7 +372,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         _wait_healthy(url, proc, log, START_TIMEOUT)
         yield url, proc
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.mark.slow

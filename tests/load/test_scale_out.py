@@ -7,7 +7,6 @@ index or keeping one of their own. Every process started here is stopped, whatev
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from eval.load import answer_tasks
 from index.settings import Settings
 from index.store import MANIFEST_KEY, Manifest
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -35,12 +35,6 @@ QUESTIONS: tuple[tuple[str, str | None], ...] = (
 
 
 API_TOKEN = "scale-out-token"  # /api/ask exists only with a token
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = START_TIMEOUT) -> None:
@@ -131,7 +125,7 @@ def test_two_replicas_over_one_chroma_server_answer_alike(tmp_path: Path, proces
     for key in ("NOTICE_QA_DATA_DIR", "NOTICE_QA_KIOSK", "NOTICE_QA_CHROMA_URL"):
         base_env.pop(key, None)
 
-    chroma_port = _free_port()
+    chroma_port = free_port()
     chroma_url = f"http://127.0.0.1:{chroma_port}"
     chroma = Path(sys.executable).with_name("chroma")
     chroma_proc, chroma_log = processes.start(
@@ -168,7 +162,7 @@ def test_two_replicas_over_one_chroma_server_answer_alike(tmp_path: Path, proces
     for name in ("replica-a", "replica-b"):
         data_dir = tmp_path / name
         data_dir.mkdir()
-        port = _free_port()
+        port = free_port()
         proc, log = processes.start(
             name,
             [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -10,12 +10,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.processes import free_port
 
 
 def pg_bin() -> Path | None:
@@ -24,12 +25,6 @@ def pg_bin() -> Path | None:
         return Path(found).parent
     initdb = shutil.which("initdb")
     return Path(initdb).resolve().parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def why_not() -> str | None:
@@ -52,7 +47,7 @@ def cluster() -> Iterator[str]:
     bindir = pg_bin()
     assert bindir is not None
     root = Path(tempfile.mkdtemp(prefix="nq-pg-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root: its own user owns the cluster
         shutil.chown(root, "postgres", "postgres")

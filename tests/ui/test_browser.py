@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from assistant.answer import Answer
 from corpus.parser import parse_notice
 from index.settings import Settings
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -42,12 +42,6 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(settings: Settings, assistant: Any = None) -> Iterator[str]:
     """Launch the app (the real assistant unless one is given) in this process's threads; always close it."""
     from assistant.wiring import load_assistant
@@ -64,12 +58,12 @@ def _serve(settings: Settings, assistant: Any = None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def staff_url() -> Iterator[str]:
-    yield from _serve(Settings(port=_free_port()))
+    yield from _serve(Settings(port=free_port()))
 
 
 @pytest.fixture(scope="module")
 def kiosk_url() -> Iterator[str]:
-    yield from _serve(Settings(port=_free_port(), kiosk=True, kiosk_idle_seconds=4, max_question_chars=80))
+    yield from _serve(Settings(port=free_port(), kiosk=True, kiosk_idle_seconds=4, max_question_chars=80))
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +204,7 @@ def test_the_question_shows_at_once_and_a_full_queue_is_a_calm_notice(browser: A
     third is refused with a calm Chinese notice and goes back into its box."""
     from playwright.sync_api import expect
 
-    settings = Settings(port=_free_port(), queue_size=1, concurrency=1)
+    settings = Settings(port=free_port(), queue_size=1, concurrency=1)
     for url in _serve(settings, _SlowAssistant()):
         pages = [_page(browser, url) for _ in range(3)]
         try:

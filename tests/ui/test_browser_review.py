@@ -18,7 +18,8 @@ from pydantic import SecretStr
 from corpus.parser import parse_notice
 from eval.cases import load_cases
 from index.settings import Settings
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _ask, _free_port, _missing, _page
+from tests.processes import free_port
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _ask, _missing, _page
 from ui.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -38,9 +39,9 @@ def servers(store_url: str) -> Iterator[tuple[str, str]]:
     from ui.app import build_app, start
 
     notice = parse_notice()
-    desk_settings = Settings(review=True, port=_free_port(), review_url=store_url, api_token=SecretStr(TOKEN))
+    desk_settings = Settings(review=True, port=free_port(), review_url=store_url, api_token=SecretStr(TOKEN))
     kiosk_settings = Settings(
-        review=True, port=_free_port(), review_url=store_url, kiosk=True, kiosk_idle_seconds=120
+        review=True, port=free_port(), review_url=store_url, kiosk=True, kiosk_idle_seconds=120
     )
     assistant = load_assistant(desk_settings, notice)
     apps = [build_app(assistant, notice, s) for s in (desk_settings, kiosk_settings)]

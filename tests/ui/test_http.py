@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import re
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pydantic import SecretStr
 from assistant.answer import Answer, Citation
 from corpus.parser import parse_notice
 from index.settings import Settings
+from tests.processes import free_port
 from ui.logs import question_id
 
 pytestmark = pytest.mark.timeout(180)
@@ -64,17 +64,11 @@ class Server:
         raise AssertionError(f"no event named {api_name}")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _launch(**changes: Any) -> Iterator[Server]:
     from ui.app import build_app, start
 
     settings = Settings(
-        port=_free_port(),
+        port=free_port(),
         max_request_bytes=MAX_BODY,
         max_question_chars=40,
         log_key=SecretStr("k1"),

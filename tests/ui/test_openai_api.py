@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 
 from assistant.answer import Answer, Citation
 from index.settings import Settings
+from tests.processes import free_port, stop
 from ui.openai_api import (
     MAX_REPLAYED_TURNS,
     BadRequest,
@@ -163,9 +163,9 @@ def test_stream_chunks_give_back_the_content_and_end_with_the_extension() -> Non
     assert made[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in made if c["choices"])
     assert text == reply_text(answer)
-    stop = made[-2]
-    assert stop["choices"][0]["finish_reason"] == "stop"
-    assert stop["notice_qa"]["tasks"] == [12, 13]
+    last = made[-2]
+    assert last["choices"][0]["finish_reason"] == "stop"
+    assert last["notice_qa"]["tasks"] == [12, 13]
     assert made[-1]["choices"] == []
     assert made[-1]["usage"]["completion_tokens"] == len(text)
 
@@ -192,27 +192,11 @@ def test_errors_from_outside_the_routes_become_openai_errors(
 # -- the running app, through the real clients ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """``notice-qa serve`` (staff desk) with two API keys, a 64 KiB body cap; its URL and its log."""
     tmp = tmp_path_factory.mktemp("openai")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "NOTICE_QA_DATA_DIR": str(tmp / "data"),
@@ -249,7 +233,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             time.sleep(0.5)
         yield url, log
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def _client(url: str, key: str = MAIN_KEY) -> Any:
