@@ -382,22 +382,30 @@ def scan(text: str, notice: Notice) -> Scan:
                 take(i, i + len(key), "unit", "各县区政府（管委）")
                 s.counties.append(county)
                 break
-    # Names the table does not hold: a homophone or near spelling of an alias, or an unknown office.
-    _read_unknown_names(text, notice, taken, take, free, s)
-    # General words, longest first over the whole question (是什么角色 is 什么角色, not 是什么 + 角色).
+    # General words, found once: longest first over the whole question (是什么角色 is 什么角色, not 是什么 + 角色).
     chars = set(lowered)
-    vocab = [(item, kind) for item, kind in _vocabulary() if item[0] in chars]
-    for item, kind in vocab:
+    hits: list[tuple[int, int, str, str]] = []
+    for item, kind in _vocabulary():
+        if item[0] not in chars:
+            continue
         hay = lowered if item.isascii() else text
         start = 0
         while (i := hay.find(item, start)) != -1:
             start = i + 1
             end = i + len(item)
             inside_word = (i > 0 and hay[i - 1].isalpha()) or (end < len(hay) and hay[end].isalpha())
-            if item.isascii() and item.strip().isalpha() and inside_word:
-                continue  # "no" inside "know"
-            if free(i, end):
-                take(i, end, kind, item)
+            if not (item.isascii() and item.strip().isalpha() and inside_word):  # "no" inside "know"
+                hits.append((i, end, kind, item))
+    # Characters of a general word (会同 in 没写会同) are never part of a misheard name.
+    worded = [False] * len(text)
+    for i, end, _, item in hits:
+        if len(item) >= 2:
+            worded[i:end] = [True] * (end - i)
+    # Names the table does not hold: a homophone or near spelling of an alias, or an unknown office.
+    _read_unknown_names(text, notice, worded, take, free, s)
+    for i, end, kind, item in hits:
+        if free(i, end):
+            take(i, end, kind, item)
     for ch_i, ch in enumerate(text):
         if not taken[ch_i] and ch in "，,；;。!！?？、":
             spans.append(Token("split", ch, ch_i, ch_i + 1))
@@ -422,22 +430,12 @@ def scan(text: str, notice: Notice) -> Scan:
 def _read_unknown_names(
     text: str,
     notice: Notice,
-    taken: list[bool],
+    worded: list[bool],
     take: Callable[[int, int, str, object], None],
     free: Callable[[int, int], bool],
     s: Scan,
 ) -> None:
     aliases = dict(_alias_keys())
-    # Characters that belong to a general word (会同 in 没写会同) are not part of a misheard name.
-    worded = [False] * len(text)
-    chars = set(text)
-    for item, _ in _vocabulary():
-        if len(item) >= 2 and item[0] in chars:
-            start = 0
-            while (j := text.find(item, start)) != -1:
-                start = j + 1
-                for k in range(j, j + len(item)):
-                    worded[k] = True
     # Homophones of an alias, 2 to 6 characters, where nothing else was read.
     for size in (6, 5, 4, 3, 2):
         for i in range(0, len(text) - size + 1):
@@ -450,7 +448,7 @@ def _read_unknown_names(
             if alias is not None:
                 take(i, i + size, "unit", aliases[alias])
                 s.corrections.append((window, aliases[alias]))
-    masked = "".join("\0" if t else c for c, t in zip(text, taken, strict=True))
+    masked = "".join(c if free(i, i + 1) else "\0" for i, c in enumerate(text))
     for chunk_m in re.finditer(r"[^\0,，、。?？!！;；:：\s和与及跟或]+", masked):
         chunk = chunk_m.group(0)
         for m in _AGENCY_LIKE.finditer(chunk):
