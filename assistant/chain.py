@@ -42,9 +42,11 @@ from assistant.query import (
     ContentQuery,
     HeaderQuery,
     Intent,
+    NumberIn,
     Refusal,
     SmallTalk,
     TableQuery,
+    walk,
 )
 from assistant.scope import MESSAGES
 from assistant.understand import questions_in, read
@@ -375,8 +377,7 @@ def _route_name(intent: Intent) -> str:
 
 
 def _asked_numbers(q: TableQuery) -> list[int]:
-    from assistant.query import NumberIn, walk
-
+    """Task numbers the question named itself (not the previous answer's), in order."""
     out: list[int] = []
     for c in walk(q.where):
         if isinstance(c, NumberIn) and not c.previous:
