@@ -8,9 +8,9 @@ from collections.abc import Callable
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.chain import Assistant
-from corpus.parser import parse_notice
+from corpus.parser import load_notice
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -24,22 +24,24 @@ def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRe
 
         # Questions go through the ONNX export when `notice-qa model` made one: no torch at serve time.
         embeddings = SentenceTransformerEmbeddings(
-            settings.resolved_model_dir, query_encoder=settings.query_encoder, preload=True
+            settings.resolved_model_dir, query_encoder=settings.index.query_encoder, preload=True
         )
         # Embedded: a missing or stale index rebuilds itself. Server: replicas only read; the single writer
         # (`notice-qa index`) builds, so two replicas never rebuild the shared collection at once.
-        store = open_index(settings, embeddings, notice, rebuild=settings.chroma_url is None, progress=False)
-        return store.retriever(k=settings.top_k)
+        store = open_index(
+            settings, embeddings, notice, rebuild=settings.index.chroma_url is None, progress=False
+        )
+        return store.retriever(k=settings.index.top_k)
 
     return make
 
 
 def load_assistant(settings: Settings, notice: Notice | None = None) -> Assistant:
     """An Assistant over the shipped notice; the embedding index opens lazily on the first content question."""
-    notice = notice or parse_notice()
+    notice = notice or load_notice(settings.notice_path)
     return Assistant(
         notice,
         retriever_factory(settings, notice),
-        max_question_chars=settings.max_question_chars,
-        log_questions=settings.log_questions,
+        max_question_chars=settings.assistant.max_question_chars,
+        log_questions=settings.assistant.log_questions,
     )

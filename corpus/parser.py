@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from importlib import resources
+from pathlib import Path
 
 from corpus.agencies import resolve
 from corpus.errors import NoticeQAError
@@ -27,9 +28,16 @@ class NoticeParseError(NoticeQAError, ValueError):
         self.line = line
 
 
-def read_notice_text() -> str:
-    """The verbatim notice shipped in ``corpus/data``."""
+def read_notice_text(path: Path | None = None) -> str:
+    """The notice at ``path`` (``settings.notice_path``), or the verbatim copy shipped in ``corpus/data``."""
+    if path is not None:
+        return path.read_text(encoding="utf-8")
     return resources.files("corpus").joinpath("data", NOTICE_FILE).read_text(encoding="utf-8")
+
+
+def load_notice(path: Path | None = None) -> Notice:
+    """The parsed notice at ``path`` (``settings.notice_path``); the packaged copy when None."""
+    return parse_notice(read_notice_text(path))
 
 
 def corpus_hash(text: str | None = None) -> str:

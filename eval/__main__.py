@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.settings import Settings
+from corpus.settings import Settings
 
 # The model always comes from disk, as in the CLI.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

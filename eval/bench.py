@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus.settings import Settings
 from eval.runner import SupportsAsk
 from eval.scoring import percentile
 from index.embeddings import QueryEncoder
-from index.settings import Settings
 
 DEFAULT_OUT = Path("reports") / "bench.json"
 

@@ -99,7 +99,7 @@ def measure(labelled: Sequence[Labelled]) -> list[Measured]:
     from assistant.content import ContentAnswerer, best_passages
     from assistant.wiring import retriever_factory
     from corpus.parser import parse_notice
-    from index.settings import Settings
+    from corpus.settings import Settings
 
     notice = parse_notice()
     retriever = retriever_factory(Settings(), notice)()

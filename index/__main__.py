@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from corpus.errors import NoticeQAError
-from corpus.parser import parse_notice
-from index.settings import Settings
+from corpus.parser import load_notice
+from corpus.settings import Settings
 
 EXPECTED_ERRORS = (
     NoticeQAError,
@@ -58,9 +58,9 @@ def run(command: str, settings: Settings) -> int:
         from index.model import verify_model
         from index.onnx_encoder import ensure_query_encoder
 
-        if settings.model_dir is not None:  # a deployer's folder: verify it, never download over it
-            verify_model(settings.model_dir)
-            path = settings.model_dir
+        if settings.index.model_dir is not None:  # a deployer's folder: verify it, never download over it
+            verify_model(settings.index.model_dir)
+            path = settings.index.model_dir
         else:
             path = install_model(settings.resolved_model_dir, query_encoder=False)
         _out(f"model ready at {path}; query encoder {ensure_query_encoder(path)}")
@@ -70,9 +70,9 @@ def run(command: str, settings: Settings) -> int:
     from index.store import build_index, open_index
 
     embeddings = SentenceTransformerEmbeddings(
-        settings.resolved_model_dir, query_encoder=settings.query_encoder
+        settings.resolved_model_dir, query_encoder=settings.index.query_encoder
     )
-    notice = parse_notice()
+    notice = load_notice(settings.notice_path)
     if command == "build":
         index = build_index(settings, embeddings, notice, progress=sys.stderr.isatty())
         _out(f"indexed {len(index.documents)} documents with {index.manifest.model_id} ({index.mode})")

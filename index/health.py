@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from corpus.parser import corpus_hash, parse_notice
-from index.settings import Settings
+from corpus.parser import corpus_hash, load_notice, read_notice_text
+from corpus.settings import Settings
 
 
 def check_health(settings: Settings) -> dict[str, object]:
@@ -11,12 +11,12 @@ def check_health(settings: Settings) -> dict[str, object]:
     (None when ok)."""
     report: dict[str, object] = {
         "ok": False,
-        "mode": "server" if settings.chroma_url else "embedded",
+        "mode": "server" if settings.index.chroma_url else "embedded",
         "documents": 0,
         "model": str(settings.resolved_model_dir),
         "model_id": None,
         "query_encoder": None,
-        "corpus_hash": corpus_hash(),
+        "corpus_hash": corpus_hash(read_notice_text(settings.notice_path)),
         "problem": None,
     }
     try:
@@ -24,11 +24,11 @@ def check_health(settings: Settings) -> dict[str, object]:
         from index.store import open_index
 
         embeddings = SentenceTransformerEmbeddings(
-            settings.resolved_model_dir, query_encoder=settings.query_encoder
+            settings.resolved_model_dir, query_encoder=settings.index.query_encoder
         )
         report["model_id"] = embeddings.model_id
         report["query_encoder"] = getattr(embeddings, "query_encoder_id", None)
-        store = open_index(settings, embeddings, parse_notice(), rebuild=False)
+        store = open_index(settings, embeddings, load_notice(settings.notice_path), rebuild=False)
         live = store.health()
     except Exception as exc:  # a health check reports; it never raises
         report["problem"] = " ".join(str(exc).split()) or type(exc).__name__

@@ -28,9 +28,9 @@ from langchain_core.embeddings import Embeddings
 
 from corpus.parser import corpus_hash
 from corpus.records import Notice
+from corpus.settings import Settings
 from index.documents import notice_documents
 from index.errors import ChromaUnavailableError, IndexCorruptError, IndexNotBuiltError, IndexStaleError
-from index.settings import Settings
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -213,7 +213,7 @@ def open_index(
 
     documents = notice_documents(notice)
     expected = expected_manifest(embeddings, notice, documents)
-    embedded = not settings.chroma_url
+    embedded = not settings.index.chroma_url
     if embedded and not _writable(settings):
         return _open_read_only(settings, embeddings, documents, expected, force, "not writable")
     lock_path = settings.data_dir / LOCK_FILE
@@ -256,11 +256,11 @@ def _open_locked(
     progress: bool,
     force: bool,
 ) -> NoticeIndex:
-    mode = "server" if settings.chroma_url else "embedded"
+    mode = "server" if settings.index.chroma_url else "embedded"
     client: ClientAPI | None = None
     try:
         client = _connect(settings)
-        problem, stored = _inspect(client, settings.collection, expected)
+        problem, stored = _inspect(client, settings.index.collection, expected)
     except (ChromaUnavailableError, IndexNotBuiltError, IndexStaleError):
         raise
     except Exception as exc:  # chromadb reports a damaged folder with assorted exception types
@@ -284,11 +284,11 @@ def _open_locked(
         if mode == "embedded":
             _write_manifest_file(settings.index_dir, stored)
         return NoticeIndex(
-            _vectorstore(client, settings.collection, embeddings),
+            _vectorstore(client, settings.index.collection, embeddings),
             documents,
             stored,
             client=client,
-            collection=settings.collection,
+            collection=settings.index.collection,
             mode=mode,
         )
     if not rebuild:
@@ -305,7 +305,7 @@ def _open_locked(
     if mode == "embedded":
         _write_manifest_file(settings.index_dir, manifest)
     return NoticeIndex(
-        store, documents, manifest, client=client, collection=settings.collection, mode=mode, built=True
+        store, documents, manifest, client=client, collection=settings.index.collection, mode=mode, built=True
     )
 
 
@@ -314,14 +314,14 @@ def _connect(settings: Settings) -> ClientAPI:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if not settings.chroma_url:
+    if not settings.index.chroma_url:
         if not (settings.index_dir / SQLITE_FILE).is_file():
             # Deleted or emptied while this process holds a handle: a cached handle would keep serving
             # the deleted files and never write the folder again.
             _forget_cached(settings.index_dir)
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
-    host, port, ssl = parse_chroma_url(settings.chroma_url)
+    host, port, ssl = parse_chroma_url(settings.index.chroma_url)
     try:
         return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
     except Exception as exc:
@@ -345,11 +345,11 @@ def parse_chroma_url(url: str) -> tuple[str, int, bool]:
 
 def _unavailable(settings: Settings, exc: BaseException) -> ChromaUnavailableError:
     try:
-        host, port, _ = parse_chroma_url(settings.chroma_url or "")
+        host, port, _ = parse_chroma_url(settings.index.chroma_url or "")
     except ChromaUnavailableError:
         host, port = "127.0.0.1", 8000
     return ChromaUnavailableError(
-        f"no Chroma server answers at {settings.chroma_url} ({_one_line(exc)}); start "
+        f"no Chroma server answers at {settings.index.chroma_url} ({_one_line(exc)}); start "
         f"`chroma run --path {settings.index_dir} --host {host} --port {port}` or unset NOTICE_QA_CHROMA_URL"
     )
 
@@ -411,7 +411,7 @@ def _build(
     from chromadb.errors import NotFoundError
     from tqdm import tqdm
 
-    name = settings.collection
+    name = settings.index.collection
     started = time.perf_counter()
     with contextlib.suppress(NotFoundError):
         client.delete_collection(name)
@@ -504,7 +504,7 @@ def _open_read_only(
         client = chromadb.PersistentClient(
             path=str(snapshot / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
         )
-        problem, stored = _inspect(client, settings.collection, expected)
+        problem, stored = _inspect(client, settings.index.collection, expected)
     except Exception as exc:  # unreadable files or a damaged database: nothing we may repair here
         shutil.rmtree(snapshot, ignore_errors=True)
         raise IndexCorruptError(f"cannot read the index at {index_dir}: {_one_line(exc)}; {fix}") from exc
@@ -520,11 +520,11 @@ def _open_read_only(
         "%s is read-only; serving the current index from a copy in %s", settings.data_dir, snapshot
     )
     return NoticeIndex(
-        _vectorstore(client, settings.collection, embeddings),
+        _vectorstore(client, settings.index.collection, embeddings),
         documents,
         stored,
         client=client,
-        collection=settings.collection,
+        collection=settings.index.collection,
         mode="embedded",
     )
 

@@ -8,7 +8,7 @@ import pytest
 
 from corpus.parser import parse_notice
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 
 
 @pytest.fixture(scope="session")

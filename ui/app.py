@@ -5,8 +5,8 @@
 functions so that ``notice-qa --help`` and the unit tests start fast.
 
 Safe by default: analytics off, no run history kept in the browser, no monitoring page, errors shown as
-one friendly line. The queue holds at most ``settings.queue_size`` waiting questions and runs
-``settings.concurrency`` at once; when it is full Gradio refuses the new event and its page shows
+one friendly line. The queue holds at most ``settings.app.queue_size`` waiting questions and runs
+``settings.app.concurrency`` at once; when it is full Gradio refuses the new event and its page shows
 "This application is currently busy. Please try again."; a small script in the page's head rewrites
 that notice to 「系统繁忙，请稍后再试」.
 
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, Field
 
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.guard import Guard, hidden_paths
 from ui.handlers import (
     BUSY_REPLY,
@@ -118,7 +118,7 @@ def build_app(
     new_conversation: Callable[[], Any] | None = None,
     feedback: Feedback | None = None,
 ) -> gr.Blocks:
-    """The app for ``settings.kiosk``, queue configured; launch it with ``start`` (or ``launch_kwargs``).
+    """The app for ``settings.app.kiosk``, queue configured; launch it with ``start`` (or ``launch_kwargs``).
 
     ``feedback`` takes each answer's 有帮助/没帮助 (default: the review store the settings name, ui.review).
 
@@ -128,7 +128,7 @@ def build_app(
     """
     gr = _gradio()
     make_conversation = new_conversation or _default_conversation()
-    kiosk = settings.kiosk
+    kiosk = settings.app.kiosk
     feedback = feedback or Feedback(open_store(settings))
     where = "kiosk" if kiosk else "desk"
     # Kiosk endpoints are for its own page only; the staff desk documents one endpoint, ``/ask``.
@@ -203,9 +203,9 @@ def build_app(
             with gr.Row(equal_height=True):
                 textbox = gr.Textbox(
                     label="输入问题",
-                    placeholder=f"请输入问题（{settings.max_question_chars}字以内），按回车提问",
+                    placeholder=f"请输入问题（{settings.assistant.max_question_chars}字以内），按回车提问",
                     show_label=False,
-                    max_length=settings.max_question_chars,
+                    max_length=settings.assistant.max_question_chars,
                     lines=1,
                     max_lines=3,
                     scale=6,
@@ -330,7 +330,9 @@ def build_app(
             )
 
     # api_open=False: /gradio_api/run/<name> no longer runs a queued handler beside the queue (404).
-    app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size, api_open=False)
+    app.queue(
+        default_concurrency_limit=settings.app.concurrency, max_size=settings.app.queue_size, api_open=False
+    )
     return app
 
 
@@ -340,7 +342,7 @@ def theme(settings: Settings) -> Any:
     Both keep text at 4.5:1 or more: white on dark blue for 提问, the selected tab and placeholder in CSS.
     """
     gr = _gradio()
-    if not settings.kiosk:
+    if not settings.app.kiosk:
         return gr.themes.Default(font=list(CJK_FONTS), primary_hue="blue").set(
             button_primary_background_fill="#0b3d91",
             button_primary_background_fill_hover="#072a66",
@@ -370,10 +372,12 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     """Everything ``Blocks.launch`` needs besides host and port (Gradio 6 takes theme and CSS here)."""
     return {
         "theme": theme(settings),
-        "css": BASE_CSS + FEEDBACK_CSS + (KIOSK_CSS if settings.kiosk else ""),
-        "head": page_script(kiosk=settings.kiosk, idle_seconds=settings.kiosk_idle_seconds, busy=BUSY_REPLY),
+        "css": BASE_CSS + FEEDBACK_CSS + (KIOSK_CSS if settings.app.kiosk else ""),
+        "head": page_script(
+            kiosk=settings.app.kiosk, idle_seconds=settings.app.kiosk_idle_seconds, busy=BUSY_REPLY
+        ),
         # No API, settings or "built with" links in a kiosk; the staff desk keeps the API page.
-        "footer_links": [] if settings.kiosk else ["api", "settings"],
+        "footer_links": [] if settings.app.kiosk else ["api", "settings"],
         "run_history": False,  # nothing of a session is saved in the browser
         "show_error": False,
         "enable_monitoring": False,
@@ -471,8 +475,8 @@ def server_routes(
     ``GET /healthz`` (both modes): ``index.health.check_health`` plus ``"assistant": "ok"``; 200 when ok,
     else 503, for a proxy's or orchestrator's health check. ``POST /api/ask`` (staff desk only):
     ``{"question": "...", "session": "..."}`` -> ``Answer.to_json()``; the chat's input cap (413), 500 with
-    ``ERROR_REPLY`` when answering fails, 503 with ``BUSY_REPLY`` when its own queue (``settings.concurrency``
-    running, ``settings.queue_size`` waiting, separate from the page's queue) is full. Each answer carries an
+    ``ERROR_REPLY`` when answering fails, 503 with ``BUSY_REPLY`` when its own queue (``settings.app.concurrency``
+    running, ``settings.app.queue_size`` waiting, separate from the page's queue) is full. Each answer carries an
     id in its ``X-Answer-Id`` header for ``POST /api/feedback`` (``{"answer_id": "...", "helpful": false}``).
     """
     from fastapi import APIRouter, Header, Request
@@ -488,11 +492,11 @@ def server_routes(
         report = public_health(await run_in_threadpool(check_health, settings))
         return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
-    token = settings.api_token.get_secret_value() if settings.api_token else ""
-    if settings.kiosk or not token:  # a kiosk answers its own page only; no token, no API
+    token = settings.api.token.get_secret_value() if settings.api.token else ""
+    if settings.app.kiosk or not token:  # a kiosk answers its own page only; no token, no API
         return list(router.routes)
 
-    gate = AskGate(settings.concurrency, settings.queue_size)
+    gate = AskGate(settings.app.concurrency, settings.app.queue_size)
     sessions = ApiSessions(new_conversation or _default_conversation())
     feedback = Feedback(open_store(settings))
 
@@ -510,7 +514,7 @@ def server_routes(
         if not question:
             return refuse(422, "empty", "请输入问题。")
         started = time.perf_counter()
-        if len(question) > settings.max_question_chars:
+        if len(question) > settings.assistant.max_question_chars:
             ms = (time.perf_counter() - started) * 1000
             log_turn(question, settings, via="api", route="input", refused=True, latency_ms=ms)
             return refuse(413, "too_long", too_long_reply(settings))
@@ -599,7 +603,7 @@ def server_app(
     _gradio()
     from gradio.routes import App, ORJSONResponse
 
-    max_body, hidden = settings.max_request_bytes, hidden_paths(settings.kiosk)
+    max_body, hidden = settings.app.max_request_bytes, hidden_paths(settings.app.kiosk)
 
     class GuardedApp(App):
         def build_middleware_stack(self) -> Any:
@@ -625,11 +629,11 @@ def start(
     quiet: bool = False,
     new_conversation: Callable[[], Any] | None = None,
 ) -> str:
-    """Launch ``app`` hardened (``server_app``) at settings.host:settings.port; its URL. Blocks if ``block``."""
+    """Launch ``app`` hardened (``server_app``) at settings.app.host:settings.app.port; its URL. Blocks if ``block``."""
     quiet_gradio_tracebacks()
     app.launch(
-        server_name=settings.host,
-        server_port=settings.port,
+        server_name=settings.app.host,
+        server_port=settings.app.port,
         # Gradio's own hook for a prepared app (its public app_kwargs cannot wrap Gradio's middleware).
         _app=server_app(assistant, settings, new_conversation=new_conversation),
         prevent_thread_lock=True,
@@ -639,28 +643,28 @@ def start(
     install_log_redactor()  # after the launch: uvicorn configures its log handlers when it starts
     if block:
         app.block_thread()
-    return f"http://{settings.host}:{settings.port}/"
+    return f"http://{settings.app.host}:{settings.app.port}/"
 
 
 def serve(settings: Settings) -> None:
-    """Parse the notice, load the assistant and serve the app at settings.host:settings.port (blocks)."""
+    """Parse the notice, load the assistant and serve the app at settings.app.host:settings.app.port (blocks)."""
     from assistant.wiring import load_assistant
-    from corpus.parser import parse_notice
+    from corpus.parser import load_notice
 
-    notice = parse_notice()
-    assistant = load_assistant(settings)
+    notice = load_notice(settings.notice_path)
+    assistant = load_assistant(settings, notice)
     assistant.warm_in_background()  # the first content question need not wait for the model and the index
     app = build_app(assistant, notice, settings)
     logger.info(
         "serving %s on http://%s:%d (kiosk=%s, concurrency=%d, queue=%d, api=%s)",
         notice.header.doc_number,
-        settings.host,
-        settings.port,
-        settings.kiosk,
-        settings.concurrency,
-        settings.queue_size,
+        settings.app.host,
+        settings.app.port,
+        settings.app.kiosk,
+        settings.app.concurrency,
+        settings.app.queue_size,
         "on"
-        if settings.api_token and settings.api_token.get_secret_value() and not settings.kiosk
+        if settings.api.token and settings.api.token.get_secret_value() and not settings.app.kiosk
         else "off",
     )
     start(app, assistant, settings)

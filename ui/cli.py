@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpus.errors import NoticeQAError
-from index.settings import Settings
+from corpus.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
@@ -162,18 +162,20 @@ def _model(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    from corpus.parser import parse_notice
+    from corpus.parser import load_notice
     from index.embeddings import SentenceTransformerEmbeddings
     from index.store import open_index
 
     embeddings = SentenceTransformerEmbeddings(
-        settings.resolved_model_dir, query_encoder=settings.query_encoder
+        settings.resolved_model_dir, query_encoder=settings.index.query_encoder
     )
-    store = open_index(settings, embeddings, parse_notice(), rebuild=True, progress=True, force=args.force)
+    store = open_index(
+        settings, embeddings, load_notice(settings.notice_path), rebuild=True, progress=True, force=args.force
+    )
     h = store.health()
     state = "built" if store.built else "current"
     print(
-        f"index: {state}, {h['documents']} documents, {h['mode']} ({settings.chroma_url or settings.index_dir})"
+        f"index: {state}, {h['documents']} documents, {h['mode']} ({settings.index.chroma_url or settings.index_dir})"
     )
     return 0 if h["ok"] else 1
 

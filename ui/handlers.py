@@ -1,7 +1,7 @@
 """UI handlers as plain functions: Gradio calls them through closures in ``ui.app``; tests call them directly.
 
 Nothing here imports gradio. A handler never raises: whatever goes wrong, the user reads one friendly line
-and the log gets the error without the question's text (unless ``settings.log_questions``).
+and the log gets the error without the question's text (unless ``settings.assistant.log_questions``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from assistant.answer import Answer
 from corpus.records import Notice, Role
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.logs import log_failure, log_turn
 from ui.render import (
     escape,
@@ -111,7 +111,7 @@ def answer_turn(
         history.append({"role": "user", "content": render_question(question)})
     started = time.perf_counter()
     answer: Answer | None = None
-    if len(question) > settings.max_question_chars:
+    if len(question) > settings.assistant.max_question_chars:
         reply = _friendly(too_long_reply(settings))
         log_turn(question, settings, via="page", route="input", refused=True, latency_ms=_ms(started))
     else:
@@ -189,7 +189,7 @@ def _settled(history: ChatHistory | None) -> ChatHistory:
 
 
 def too_long_reply(settings: Settings) -> str:
-    return f"问题太长了，请控制在{settings.max_question_chars}字以内。"
+    return f"问题太长了，请控制在{settings.assistant.max_question_chars}字以内。"
 
 
 def clear_chat(conversation: Any) -> tuple[ChatHistory, Any, str]:
@@ -273,7 +273,7 @@ def remember_turn(
     empty or over-long question changes nothing.
     """
     question = (question or "").strip()
-    if not question or len(question) > settings.max_question_chars:
+    if not question or len(question) > settings.assistant.max_question_chars:
         return state
     previous = (state or {}).get("question", "")
     answer_id = feedback.answered(review_entry(question, previous, answer, app))

@@ -1,6 +1,6 @@
 """What the app writes to its log: one line per turn, with a keyed hash instead of the question.
 
-- ``question_id``: HMAC-SHA256 of the question under ``settings.log_key`` (or a key drawn at random when
+- ``question_id``: HMAC-SHA256 of the question under ``settings.assistant.log_key`` (or a key drawn at random when
   the process starts), 64 bits in hex. Lines of one run can be correlated; a guessed question cannot be
   confirmed without the key.
 - ``log_turn``: the one INFO line of a turn, from the page or ``/api/ask``.
@@ -22,7 +22,7 @@ import traceback
 from types import ModuleType
 from typing import Any
 
-from index.settings import Settings
+from corpus.settings import Settings
 
 logger = logging.getLogger("ui.turn")
 
@@ -34,7 +34,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069
 
 def question_id(question: str, settings: Settings) -> str:
     """The question's keyed hash for logs: 16 hex digits of HMAC-SHA256."""
-    secret = settings.log_key.get_secret_value() if settings.log_key else ""
+    secret = settings.assistant.log_key.get_secret_value() if settings.assistant.log_key else ""
     key = secret.encode("utf-8") if secret else _PROCESS_KEY
     return hmac.new(key, question.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]
 
@@ -54,8 +54,8 @@ def log_turn(
     latency_ms: float,
     sources: tuple[str, ...] = (),
 ) -> None:
-    """The one line of a turn; the text itself only when ``settings.log_questions`` asks for it (escaped)."""
-    text = f" text={clean(question)}" if settings.log_questions else ""
+    """The one line of a turn; the text itself only when ``settings.assistant.log_questions`` asks for it (escaped)."""
+    text = f" text={clean(question)}" if settings.assistant.log_questions else ""
     logger.info(
         "turn via=%s q=%s len=%d route=%s refused=%s latency_ms=%.0f sources=%s%s",
         via,

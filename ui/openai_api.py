@@ -36,7 +36,7 @@ from starlette.requests import Request  # at module level: FastAPI resolves the 
 
 from assistant.answer import Answer
 from corpus.errors import NoticeQAError
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.guard import ASGIApp, Message, Receive, Scope, Send
 from ui.handlers import BUSY_REPLY, ERROR_REPLY, AssistantLike, too_long_reply
 from ui.logs import log_failure, log_turn
@@ -257,8 +257,8 @@ def sse(obj: dict[str, Any] | str) -> bytes:
 
 
 def api_keys(settings: Settings) -> tuple[str, ...]:
-    """The bearer keys of ``settings.api_keys`` (comma-separated, blanks dropped); none: no API."""
-    raw = settings.api_keys.get_secret_value() if settings.api_keys else ""
+    """The bearer keys of ``settings.api.keys`` (comma-separated, blanks dropped); none: no API."""
+    raw = settings.api.keys.get_secret_value() if settings.api.keys else ""
     return tuple(dict.fromkeys(k.strip() for k in raw.split(",") if k.strip()))
 
 
@@ -330,11 +330,11 @@ def openai_routes(
 ) -> list[Any]:
     """``GET /v1/models`` and ``POST /v1/chat/completions`` for the app; none on a kiosk or without keys.
 
-    Answers run in their own admission gate (``settings.concurrency`` at once, ``settings.queue_size``
+    Answers run in their own admission gate (``settings.app.concurrency`` at once, ``settings.app.queue_size``
     waiting), apart from the page's queue and ``/api/ask``'s.
     """
     keys = api_keys(settings)
-    if settings.kiosk or not keys:
+    if settings.app.kiosk or not keys:
         return []
     from fastapi import APIRouter
     from starlette.requests import ClientDisconnect
@@ -347,8 +347,8 @@ def openai_routes(
 
         new_conversation = Conversation
     make_conversation = new_conversation
-    gate = AskGate(settings.concurrency, settings.queue_size)
-    limit = KeyRateLimit(settings.api_key_rate_limit)
+    gate = AskGate(settings.app.concurrency, settings.app.queue_size)
+    limit = KeyRateLimit(settings.api.key_rate_limit)
     router = APIRouter()
     logger.info("OpenAI-compatible API on /v1 (%d keys, %d requests/min each)", len(keys), limit.capacity)
 
@@ -417,7 +417,7 @@ def openai_routes(
         except BadRequest as exc:
             status = 404 if exc.code == "model_not_found" else 400
             return error_response(status, str(exc), param=exc.param, code=exc.code)
-        if len(question) > settings.max_question_chars:
+        if len(question) > settings.assistant.max_question_chars:
             ms = (time.perf_counter() - started) * 1000
             log_turn(question, settings, via="openai", route="input", refused=True, latency_ms=ms)
             return error_response(

@@ -2,7 +2,7 @@
 
 Only three kinds of turn are kept: a 👎 (``down``), a refusal (``refused``) and an error (``error``). The
 question is scrubbed of phone numbers, ID numbers, e-mail addresses and long digit runs before it is stored
-and capped at the question length limit; entries older than ``settings.review_retention_days`` are deleted.
+and capped at the question length limit; entries older than ``settings.review.retention_days`` are deleted.
 Nothing is stored when ``NOTICE_QA_REVIEW=off``.
 
 One SQLAlchemy 2 Core schema serves SQLite (a file under the data folder, WAL mode, the default) and
@@ -32,7 +32,7 @@ from enum import Enum
 from typing import Any
 
 from corpus.errors import NoticeQAError
-from index.settings import Settings
+from corpus.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ def _utcnow() -> datetime:
 
 
 def engine_url(settings: Settings) -> str:
-    """The SQLAlchemy URL: ``settings.review_url`` (postgresql:// uses psycopg 3), else SQLite in data_dir."""
-    url = (settings.review_url or "").strip()
+    """The SQLAlchemy URL: ``settings.review.url`` (postgresql:// uses psycopg 3), else SQLite in data_dir."""
+    url = (settings.review.url or "").strip()
     if not url:
         return f"sqlite:///{settings.data_dir / 'review.sqlite3'}"
     if url.startswith(("postgresql://", "postgres://")):
@@ -191,13 +191,13 @@ class ReviewStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReviewStore | None:
-        """The migrated store the settings name, or None when ``settings.review`` is off."""
-        if not settings.review:
+        """The migrated store the settings name, or None when ``settings.review.enabled`` is off."""
+        if not settings.review.enabled:
             return None
         store = cls(
             engine_url(settings),
-            retention_days=settings.review_retention_days,
-            question_limit=settings.max_question_chars,
+            retention_days=settings.review.retention_days,
+            question_limit=settings.assistant.max_question_chars,
         )
         store.migrate()
         return store

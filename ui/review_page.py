@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.render import escape
 from ui.review import (
     APP_LABELS,
@@ -35,7 +35,7 @@ PAGE_SIZE = 200
 
 
 def staff_token(settings: Settings) -> str:
-    return settings.api_token.get_secret_value() if settings.api_token else ""
+    return settings.api.token.get_secret_value() if settings.api.token else ""
 
 
 def token_ok(given: str | None, settings: Settings) -> bool:

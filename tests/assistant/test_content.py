@@ -159,7 +159,7 @@ def test_issue_questions_with_the_real_model(
     notice: Notice, question: str, source: str, words: list[str]
 ) -> None:
     from assistant.wiring import retriever_factory
-    from index.settings import Settings
+    from corpus.settings import Settings
 
     retriever = retriever_factory(Settings(), notice)()
     reply = ContentAnswerer(notice, retriever.invoke).answer(question)

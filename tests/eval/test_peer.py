@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.settings import Settings
 from eval.peer import NaivePeer, load_peer
-from index.settings import Settings
 from tests.fakes import FakeEmbeddings
 
 HRSS_TASKS = (4, 6, 8, 9, 12, 13, 14, 15, 20, 21, 22)

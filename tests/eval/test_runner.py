@@ -11,9 +11,9 @@ import pytest
 from assistant.answer import Answer
 from assistant.chain import Assistant, Conversation
 from corpus.records import Notice
+from corpus.settings import Settings
 from eval.cases import load_cases
 from eval.runner import evaluate, format_table, run_eval
-from index.settings import Settings
 
 CASES = [
     {

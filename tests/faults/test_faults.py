@@ -26,6 +26,7 @@ import pytest
 import index.embeddings
 from assistant.chain import ERROR, Assistant, Conversation
 from corpus.records import Notice
+from corpus.settings import Settings
 from index.documents import notice_documents
 from index.errors import (
     ChromaUnavailableError,
@@ -35,7 +36,6 @@ from index.errors import (
     ModelMissingError,
 )
 from index.health import check_health
-from index.settings import Settings
 from index.store import MANIFEST_FILE, SQLITE_FILE, NoticeIndex, open_index
 from tests.fakes import FakeEmbeddings
 from tests.processes import free_port
@@ -266,7 +266,7 @@ _READ_ONLY_SCRIPT = """
 import json, sys
 sys.path.insert(0, sys.argv[2])
 from corpus.parser import parse_notice
-from index.settings import Settings
+from corpus.settings import Settings
 from index.store import open_index
 from tests.fakes import FakeEmbeddings
 settings = Settings(data_dir=sys.argv[1], chroma_url=None)
@@ -328,7 +328,7 @@ _OPEN_SCRIPT = """
 import json, os, sys, time
 sys.path.insert(0, sys.argv[3])
 from corpus.parser import parse_notice
-from index.settings import Settings
+from corpus.settings import Settings
 from index.store import open_index
 from tests.fakes import FakeEmbeddings
 notice = parse_notice()
@@ -445,7 +445,7 @@ def test_chroma_server_down_is_one_line_and_a_restart_recovers(
 
     def factory() -> Any:
         opened.append(1)
-        return open_index(settings, embeddings, notice).retriever(k=settings.top_k)
+        return open_index(settings, embeddings, notice).retriever(k=settings.index.top_k)
 
     assistant = Assistant(notice, factory)
     before = assistant.ask(CONTENT_QUESTION, Conversation())

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from corpus.records import Notice
+from corpus.settings import Settings
 from index.embeddings import SentenceTransformerEmbeddings
 from index.errors import IndexStaleError, ModelMissingError
 from index.onnx_encoder import (
@@ -24,7 +25,6 @@ from index.onnx_encoder import (
     onnx_dir,
     verify_onnx,
 )
-from index.settings import Settings
 from index.store import Manifest, open_index
 from tests.fakes import FakeEmbeddings
 

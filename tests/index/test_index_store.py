@@ -16,9 +16,9 @@ import pytest
 from chromadb.api.models.Collection import Collection
 
 from corpus.records import Notice
+from corpus.settings import Settings
 from index.documents import notice_documents
 from index.errors import IndexCorruptError, IndexNotBuiltError, IndexStaleError
-from index.settings import Settings
 from index.store import (
     LOCK_FILE,
     MANIFEST_FILE,
@@ -33,7 +33,7 @@ from tests.fakes import FakeEmbeddings
 
 
 def _collection(index: NoticeIndex, settings: Settings) -> Collection:
-    return index._client.get_collection(settings.collection, embedding_function=None)
+    return index._client.get_collection(settings.index.collection, embedding_function=None)
 
 
 def test_build_then_reload_without_rebuilding(settings: Settings, notice: Notice) -> None:

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from assistant.answer import Answer, Citation
 from corpus.parser import corpus_hash
+from corpus.settings import Settings
 from eval.load import (
     CONVERSATIONS,
     LoadError,
@@ -33,7 +34,6 @@ from eval.load import (
     run_load,
     summarise,
 )
-from index.settings import Settings
 from tests.processes import free_port, stop
 from ui.app import ApiSessions, server_routes
 from ui.handlers import BUSY_REPLY, ERROR_REPLY

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 import eval.load
 from assistant.answer import Answer, Citation
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.app import server_routes
 
 TOKEN = "load-token-5e1d"

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from corpus.settings import Settings
 from eval.load import answer_tasks
-from index.settings import Settings
 from index.store import MANIFEST_KEY, Manifest
 from tests.processes import free_port
 
@@ -91,7 +91,7 @@ def _manifest(chroma_url: str) -> Manifest:
 
     port = int(chroma_url.rsplit(":", 1)[1])
     client = chromadb.HttpClient(host="127.0.0.1", port=port)
-    metadata = client.get_collection(Settings().collection).metadata or {}
+    metadata = client.get_collection(Settings().index.collection).metadata or {}
     manifest = Manifest.from_json(str(metadata.get(MANIFEST_KEY, "")))
     assert manifest is not None, metadata
     return manifest

@@ -22,7 +22,7 @@ import index.embeddings
 from assistant.answer import Answer
 from assistant.chain import ERROR, Assistant, Conversation
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 from index.store import NoticeIndex, open_index
 from tests.fakes import FakeEmbeddings
 from ui.cli import main

@@ -17,7 +17,7 @@ import pytest
 
 from assistant.answer import Answer
 from corpus.parser import parse_notice
-from index.settings import Settings
+from corpus.settings import Settings
 from tests.processes import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]

@@ -16,8 +16,8 @@ import pytest
 from pydantic import SecretStr
 
 from corpus.parser import parse_notice
+from corpus.settings import Settings
 from eval.cases import load_cases
-from index.settings import Settings
 from tests.processes import free_port
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _ask, _missing, _page
 from ui.cli import main

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.handlers import SUGGESTED_QUESTIONS, follow_ups
 
 pytestmark = pytest.mark.slow

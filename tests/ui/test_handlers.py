@@ -12,7 +12,7 @@ import pytest
 from assistant.answer import Answer, Citation
 from corpus.parser import parse_notice
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.handlers import (
     ALL_CATEGORIES,
     ALL_UNITS,
@@ -393,4 +393,4 @@ def test_a_full_chat_of_the_longest_answers_fits_the_request_cap(notice: Notice)
         history, question, _ = begin("市教育局负责哪些任务？" * 10, history)
         history, _, _ = _ask(question, history, None, Biggest(), notice)
     body = json.dumps({"data": ["问" * 500, history, None]}).encode()  # \u escapes: the worst case
-    assert len(body) < Settings().max_request_bytes
+    assert len(body) < Settings().app.max_request_bytes

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from assistant.answer import Answer, Citation
 from corpus.parser import parse_notice
-from index.settings import Settings
+from corpus.settings import Settings
 from tests.processes import free_port
 from ui.logs import question_id
 

@@ -22,7 +22,7 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.answer import Answer, Citation
-from index.settings import Settings
+from corpus.settings import Settings
 from tests.processes import free_port, stop
 from ui.openai_api import (
     MAX_REPLAYED_TURNS,

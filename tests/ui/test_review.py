@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from corpus.settings import Settings
 from eval.cases import parse_cases
-from index.settings import Settings
 from tests.ui import pg
 from ui.review import (
     SCHEMA_VERSION,

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from assistant.answer import Answer
 from corpus.records import Notice
-from index.settings import Settings
+from corpus.settings import Settings
 from ui.handlers import rate, remember_turn, review_entry
 from ui.review import Feedback, ReviewStore, Verdict
 from ui.review_page import (

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from assistant.answer import Answer
+from corpus.settings import Settings
 from eval.runner import run_eval
-from index.settings import Settings
 from ui.cli import main
 from ui.review import NewEntry, ReviewStore
 
