@@ -27,6 +27,10 @@ from corpus.synonyms import Lexicon, notice_lexicon, stopwords
 log = logging.getLogger(__name__)
 
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+# What a question asks for follows its question word, up to the clause's end: 有什么「好处」, 给哪些实打实的「扶持」.
+_ASKED = re.compile(r"(?:什么样的|什么样|什么|哪些|哪几|哪种|哪类|何种|啥)([^，,。？?！!；;：:、\s]{1,10})")
+# How much more the asked-for word counts than the question's other topic words when sentences are compared.
+FOCUS_WEIGHT = 1.5
 _FUNCTION_CHARS = "的了吗呢啊吧么是有在和与及或也都就要会能"
 
 
@@ -81,6 +85,7 @@ class Evidence:
     dense: float
     overlap: float  # the best topic overlap of a retrieved sentence (rare words count more)
     docs: list[Document]
+    focus: frozenset[str] = frozenset()  # the term the question asks for (有什么好处 → 好处)
 
 
 class Terms:
@@ -128,6 +133,17 @@ class Terms:
         words += [k for k in self.lexicon.domain_words_in(question) if not any(k in w for w in words)]
         longest = [w for w in words if not any(w != o and w in o for o in words)]
         return list(dict.fromkeys(longest))
+
+    def focus(self, question: str, terms: list[str]) -> frozenset[str]:
+        """The topic term a question asks for: the last one in the phrase after its question word (the head of
+        that phrase: 哪些实打实的扶持 → 扶持). Empty when the question word asks for no topic (哪一条)."""
+        found: set[str] = set()
+        for m in _ASKED.finditer(question):
+            phrase = m.group(1)
+            held = [t for t in terms if t in phrase]
+            if held:
+                found.add(max(held, key=lambda t: phrase.rfind(t)))
+        return frozenset(found)
 
     def _all_stop(self, word: str) -> bool:
         """Whether ``word`` splits wholly into stop words (and function characters)."""
@@ -185,15 +201,16 @@ class Terms:
         """Whether the sentence holds the term itself or one of the notice's words for it."""
         return term in sentence or any(s in sentence for s in self.synonyms(term))
 
-    def overlap(self, terms: list[str], sentence: str) -> float:
+    def overlap(self, terms: list[str], sentence: str, focus: frozenset[str] = frozenset()) -> float:
         """How much of the question's topic the sentence holds (whole terms, their synonyms, then bigrams),
-        each term weighted by how rare it is in the notice (税 says more than 企业)."""
+        each term weighted by how rare it is in the notice (税 says more than 企业), and the term the question
+        asks for (``focus``) more than the rest."""
         if not terms:
             return 0.0
         grams = _bigrams(sentence)
         score = total = 0.0
         for t in terms:
-            w = self.weight(t)
+            w = self.weight(t) * (FOCUS_WEIGHT if t in focus else 1.0)
             total += w
             if t in sentence:
                 score += w * (1.0 + min(len(t), 6) * 0.05)
@@ -276,20 +293,29 @@ def _siblings(p: Passage, notice: Notice) -> tuple[str, ...]:
     return (p.text,)
 
 
-def evidence_score(terms: Terms, question_terms: list[str], p: Passage) -> float:
+def evidence_score(
+    terms: Terms, question_terms: list[str], p: Passage, focus: frozenset[str] = frozenset()
+) -> float:
     """Fused evidence for one sentence: topic overlap (with synonyms), meaning, and the fused rank."""
     return (
-        terms.overlap(question_terms, p.text) + DENSE_WEIGHT * max(0.0, p.dense - DENSE_FLOOR) + 0.3 * p.score
+        terms.overlap(question_terms, p.text, focus)
+        + DENSE_WEIGHT * max(0.0, p.dense - DENSE_FLOOR)
+        + 0.3 * p.score
     )
 
 
 def best_passages(
-    terms: Terms, question_terms: list[str], docs: list[Document], notice: Notice, limit: int = 4
+    terms: Terms,
+    question_terms: list[str],
+    docs: list[Document],
+    notice: Notice,
+    limit: int = 4,
+    focus: frozenset[str] = frozenset(),
 ) -> list[Passage]:
     """The answering sentences, best first: the top one by fused evidence, the other sentences of its passage
     that answer nearly as well, and another passage's sentence only when it answers as well as the top."""
     scored = [
-        Passage(p.text, p.source, p.number, evidence_score(terms, question_terms, p), p.dense, p.index)
+        Passage(p.text, p.source, p.number, evidence_score(terms, question_terms, p, focus), p.dense, p.index)
         for p in passages(docs, notice)
     ]
     # Header lines (the title, the 抄送 list) are answered by the header route; as content they only echo words.
@@ -350,11 +376,12 @@ class ContentAnswerer:
         """The question's terms, their coverage in the notice, and the retrieved documents with the best
         dense similarity among them."""
         terms = self._terms.salient(text)
+        focus = self._terms.focus(text, terms)
         coverage = self._terms.coverage(terms)
         docs = self._retrieve(text)
         dense = max((_sim(d.metadata.get("dense_sim")) for d in docs), default=0.0)
         overlap = max((self._terms.overlap(terms, p.text) for p in passages(docs, self.notice)), default=0.0)
-        return Evidence(terms, coverage, dense, overlap, docs)
+        return Evidence(terms, coverage, dense, overlap, docs, focus)
 
     def related(self, text: str) -> list[Citation]:
         """The one sentence that best relates to a question being refused, or nothing."""
@@ -366,7 +393,8 @@ class ContentAnswerer:
         except Exception:
             log.warning("retrieval for a refusal's context failed", exc_info=True)
             return []
-        picked = best_passages(self._terms, terms, docs, self.notice, limit=1)[:1]
+        focus = self._terms.focus(text, terms)
+        picked = best_passages(self._terms, terms, docs, self.notice, limit=1, focus=focus)[:1]
         return [
             Citation(p.source, p.text)
             for p in picked
@@ -378,7 +406,7 @@ class ContentAnswerer:
         ev = self.evidence(text)
         if not self.gate.admits(ev.coverage, ev.dense):
             return Reply(NOT_FOUND, refused=True)
-        picked = best_passages(self._terms, ev.terms, ev.docs, self.notice)
+        picked = best_passages(self._terms, ev.terms, ev.docs, self.notice, focus=ev.focus)
         if not picked or picked[0].score < _MIN_EVIDENCE:
             return Reply(NOT_FOUND, refused=True)
         lines = []

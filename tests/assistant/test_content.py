@@ -78,6 +78,27 @@ def test_topic_terms(notice: Notice, question: str, terms: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("企业参与职业教育有什么好处", {"好处"}),  # what is asked follows the question word
+        ("政府到底给哪些实打实的扶持", {"扶持"}),  # the head of the asked phrase is its last topic word
+        ("讲钱的是正文哪一条", set()),  # 哪一条 asks for a clause, no topic
+        ("学徒制是怎么回事", set()),  # no question word before a topic
+    ],
+)
+def test_the_asked_for_term(notice: Notice, question: str, focus: set[str]) -> None:
+    terms = Terms(notice)
+    assert terms.focus(question, terms.salient(question)) == focus
+
+
+def test_the_asked_for_term_weighs_more(notice: Notice) -> None:
+    terms = Terms(notice)
+    words = ["企业", "税收"]
+    sentence = "推动各级财税部门把深化产教融合作为落实结构性减税政策的重要举措。"  # holds 税收's words only
+    assert terms.overlap(words, sentence, frozenset({"税收"})) > terms.overlap(words, sentence)
+
+
+@pytest.mark.parametrize(
     ("terms", "low", "high"),
     [
         (["银行"], 1.0, 1.0),  # the domain list: 银行 → 信贷, 金融
