@@ -16,7 +16,7 @@ from corpus.records import Header, Notice
 # A question about whether a body is among the recipients: 收到 / 发给 / 抄送 / 发文对象 / 发送范围 …
 _RECEIVES = re.compile(
     r"收到|发给|送给|发到|送到|下发(给|到)|印发给|抄送|主送|发送|发文对象|(发|送|下发|印发|通知|文件)的?对象|"
-    r"(名单|范围|之列)(里|中|内|上)?|接收|收文"
+    r"(名单|范围|之列)(里|中|内|上)?|接收|收文|知道|知悉|告知|通知到|看到|[Rr]eceive|[Cc]opied|\b[Cc][Cc]\b|[Ss]ent to"
 )
 # 要不要执行 / 也要执行: only for bodies that are recipients but not units of the task table (开发区, 驻六安各单位).
 _MUST_ACT = re.compile(r"(要不要|需不需要|是否|也要|也得|需要|要)(执行|落实|照办|遵照)")
@@ -128,7 +128,7 @@ def _unlisted_body(text: str, listed: list[Recipient]) -> str | None:
     return None
 
 
-_YEAR = re.compile(r"哪一?年|年份|什么年|几几年|(是|发于|印于)?哪年")
+_YEAR = re.compile(r"哪一?年|年份|什么年|几几年|(是|发于|印于)?哪年|[Ww]hat year|[Ww]hich year|[Ww]hen was")
 _IMPLEMENTED_NUMBER = re.compile(
     r"(省里|省政府|省办公厅|省级|上级|皖政办|贯彻|落实|依据|实施意见|那份|那个).{0,12}(文号|字号|编号|几号文|多少号|号文)"
     r"|(文号|字号|编号).{0,6}(省里|省政府|上级|那份|实施意见)"
@@ -136,23 +136,30 @@ _IMPLEMENTED_NUMBER = re.compile(
 _IMPLEMENTS = re.compile(
     r"贯彻落实?(的|了)?(哪|什么|哪个|哪份)|上级文件|省里(的|那份)?文件|省政府(的|那份)?(文件|意见)|实施意见|皖政办|"
     r"(根据|依据|依照|按照)\S{0,3}(哪个|哪份|什么|哪一个|哪)(文件|精神|意见)|"
-    r"(通知|文件|本文|这份|这个)\S{0,8}(根据|依据|依照)(什么|哪)|为了?落实(哪|什么)"
+    r"(通知|文件|本文|这份|这个)\S{0,8}(根据|依据|依照)(什么|哪)|为了?落实(哪|什么)|[Ii]mplement|[Pp]rovincial"
 )
 _ATTACHMENT = re.compile(
-    r"附件的?(是什么|是啥|叫什么|名称|标题|题目|是哪|有哪些|有什么|叫啥|名字)|什么附件|几个附件|哪个附件|附件是|附件叫"
+    # the attachment however it is pointed at (附件, 附表, 后面附的表, 所附表格) and asked about
+    r"(附件|附表|附的|所附|附上|附了|后附|后面的?表|表格)\S{0,8}(是什么|是啥|叫什么|名称|标题|题目|是哪|有哪些|有什么|叫啥|名字)"
+    r"|什么附件|几个附件|哪个附件|附件是|附件叫|[Aa]ttach|[Aa]nnex|[Aa]ppendix"
 )
-_NUMBER = re.compile(r"文号|发文字号|文件号|字号|编号|发文号|几号文|多少号")
-_CC = re.compile(r"抄送")
+_NUMBER = re.compile(
+    r"文号|发文字号|文件号|字号|编号|发文号|几号文|多少号|[Dd]ocument (number|no)|[Rr]eference (number|no)|[Ff]ile number"
+)
+_CC = re.compile(r"抄送|[Cc]opied|\b[Cc][Cc]\b|carbon cop")
 _ADDRESSEES = re.compile(
     r"主送|发给谁|发给哪|印发给|下发给|发送给|送给谁|发往|面向哪|对象是|发文对象|发给了哪|下发到哪|哪些单位要执行|发到哪"
+    r"|[Aa]ddressed|[Ss]ent to|[Rr]ecipients"
 )
 _ISSUER = re.compile(
     r"发文单位|发文机关|发布单位|印发单位|发布机关|落款|"
     r"(谁|哪个单位|哪个部门|哪个机关|哪家单位|哪家|哪个机构|哪里|什么单位|什么部门|什么机关)"
     r"(发|印发|下发|发布|出|制发)(的|了|出来)"  # 谁签发的 asks for a person: refused elsewhere
+    r"|[Ww](ho|hich \w+) (issued|published|released|sent)|[Ii]ssu(ed|ing) (by|office|authority)|[Ii]ssuer"
 )
 _TITLE = re.compile(
     r"标题|题目|全称|什么通知|哪个通知|(通知|文件|本文)\S{0,6}(名称|叫什么|名字|叫啥|题目)|^这(份|个)?叫什么"
+    r"|[Tt]itle|[Ww]hat is (this|the) (notice|document) called|[Nn]ame of (this|the) (notice|document)"
 )
 # A date (几月几号, 什么时候): the header prints none; the refusal says so, not a header fact.
 _DATE = re.compile(r"几月|几号发|哪天|哪一天|日期|什么时候|何时")
