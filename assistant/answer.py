@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+# The route of a question over the length limit: the APIs answer it with 413 / 400.
+TOO_LONG_ROUTE = "too_long"
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Answer:
     tasks: tuple[int, ...] = ()
     citations: tuple[Citation, ...] = ()
     latency_ms: float = 0.0
-    route: str = ""  # which path answered (table, content, header, refusal, input): for logs and eval
+    route: str = ""  # which path answered (table, content, header, refusal, input, too_long): logs, eval
     units: tuple[str, ...] = field(default=(), compare=False)  # agencies the question was about, canonical
 
     def to_json(self) -> dict[str, Any]:
@@ -50,3 +53,11 @@ class Reply:
     cite: tuple[int, ...] = ()  # task rows to quote, in order
     refused: bool = False
     extra: tuple[Citation, ...] = ()  # other passages (clauses, header lines), in order of relevance
+
+
+class SupportsAsk(Protocol):
+    """Anything that answers like ``Assistant.ask``: the assistant, the naive peer, a test double.
+
+    ``via`` names where the turn came from in its one log line (cli, page, api, openai); None: not logged."""
+
+    def ask(self, question: str, conversation: Any = ..., *, via: str | None = ...) -> Answer: ...

@@ -1,14 +1,16 @@
 """The chain: question + conversation → answer with citations, composed from LangChain runnables.
 
-check input → normalise → understand (typed query; + the conversation) → answer by the intent's type
+check input (the one limit) → normalise → understand (typed query; + the conversation) → answer by its type
     TableQuery  → engine over the parsed rows → phrasing
     HeaderQuery → header facts      ClauseQuery → clauses      Refusal / SmallTalk → their message
     ContentQuery → hybrid retrieval → verbatim sentences (the only path that touches the model)
+
+``Assistant.ask`` is the one owner of a turn's input limit, input cleaning and log line (assistant/turnlog.py):
+the CLI, the page and both APIs hand it what the user typed and show what it returns.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -20,7 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant.answer import Answer, Citation, Reply
+from assistant.answer import TOO_LONG_ROUTE, Answer, Citation, Reply
 from assistant.content import ContentAnswerer
 from assistant.conversation import Conversation, follow_up
 from assistant.engine import execute
@@ -49,10 +51,11 @@ from assistant.query import (
     walk,
 )
 from assistant.scope import MESSAGES
+from assistant.turnlog import TurnLog
 from assistant.understand import questions_in, read
 from corpus.records import Notice
 
-__all__ = ["ERROR", "HELP", "Assistant", "Conversation", "fingerprint"]
+__all__ = ["ERROR", "HELP", "TOO_LONG_ROUTE", "Assistant", "Conversation"]
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,7 @@ class Assistant:
         retriever_factory: Callable[[], BaseRetriever] | None,
         *,
         max_question_chars: int = 500,
-        log_questions: bool = False,
+        turn_log: TurnLog | None = None,
     ) -> None:
         if max_question_chars <= 0:
             raise ValueError(f"max_question_chars must be > 0, got {max_question_chars}")
@@ -100,7 +103,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._content_answerer = ContentAnswerer(notice, self._retrieve)
         self.max_question_chars = max_question_chars
-        self.log_questions = log_questions
+        self.turn_log = turn_log or TurnLog()
         self._answerers: dict[type, Callable[[_Turn], Reply]] = {
             TableQuery: self._table,
             HeaderQuery: self._header,
@@ -113,8 +116,11 @@ class Assistant:
 
     # -- public ------------------------------------------------------------------------------------------------
 
-    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
-        """Answer one question; never raises for what a user typed.
+    def ask(
+        self, question: str, conversation: Conversation | None = None, *, via: str | None = "python"
+    ) -> Answer:
+        """Answer one question; never raises for what a user typed. Logs the turn's one line as ``via`` (cli,
+        page, api, openai); ``via=None`` for a turn replayed to rebuild a conversation, which is not logged again.
 
         A message that asks two things (「第7项谁牵头？它属于哪一类？」) gets both answers, in order, the second
         reading the first as the conversation does."""
@@ -127,7 +133,7 @@ class Assistant:
         )
         if len(parts) > 1:
             conversation = conversation if conversation is not None else Conversation()
-        turns = [self._turn(part, conversation) for part in parts]
+        turns = [self._turn(part, conversation, via) for part in parts]
         reply = turns[0][1] if len(turns) == 1 else _joined([r for _, r in turns])
         turn = turns[-1][0]
         answer = Answer(
@@ -140,15 +146,16 @@ class Assistant:
             route=turn.route,
             units=turn.units,
         )
-        self._log(answer)
+        if via is not None:
+            self.turn_log.turn(answer, via=via)
         return answer
 
-    def _turn(self, question: str, conversation: Conversation | None) -> tuple[_Turn, Reply]:
+    def _turn(self, question: str, conversation: Conversation | None, via: str | None) -> tuple[_Turn, Reply]:
         """One question through the chain, its notes added and the conversation moved on."""
         try:
             turn: _Turn = self.chain.invoke(_Turn(question=question, conversation=conversation))
-        except Exception:  # a fault of ours, not the user's: one friendly line, details to the log only
-            log.exception("answer failed (question sha256 %s)", fingerprint(question))
+        except Exception as exc:  # ours, not the user's: one friendly line; type and frames to the log
+            self.turn_log.failure(question, exc, via=via or "replay")
             turn = _Turn(question=question, reply=Reply(ERROR, refused=True), route="error")
         reply = turn.reply or Reply(ERROR, refused=True)
         if turn.corrections and not reply.refused:
@@ -218,7 +225,7 @@ class Assistant:
         raw = t.question.strip()
         if len(raw) > self.max_question_chars:
             reply = Reply(TOO_LONG.format(limit=self.max_question_chars), refused=True)
-            return replace(t, reply=reply, route="input")
+            return replace(t, reply=reply, route=TOO_LONG_ROUTE)
         text = normalise(raw)
         if not re.search(r"[\w\u4e00-\u9fff]", text):
             return replace(t, reply=Reply(HELP, refused=True), route="input")
@@ -327,7 +334,7 @@ class Assistant:
             return Reply(f"{message}\n通知相关的原文是：\n{quotes}", refused=True, extra=tuple(related))
         return Reply(message, refused=True)
 
-    # -- citations and the log ----------------------------------------------------------------------------------
+    # -- citations ----------------------------------------------------------------------------------------------
 
     def _citations(self, reply: Reply) -> tuple[Citation, ...]:
         cites = [task_citation(self.notice.tasks[n - 1]) for n in reply.cite if self.notice.task(n)]
@@ -337,21 +344,6 @@ class Assistant:
             if c not in out:
                 out.append(c)
         return tuple(out)
-
-    def _log(self, answer: Answer) -> None:
-        shown = (
-            answer.question
-            if self.log_questions
-            else f"sha256:{fingerprint(answer.question)} len={len(answer.question)}"
-        )
-        log.info(
-            "answered %s route=%s refused=%s latency_ms=%.1f sources=%s",
-            shown,
-            answer.route,
-            answer.refused,
-            answer.latency_ms,
-            ",".join(c.source for c in answer.citations),
-        )
 
 
 def _joined(replies: list[Reply]) -> Reply:
@@ -383,8 +375,3 @@ def _asked_numbers(q: TableQuery) -> list[int]:
         if isinstance(c, NumberIn) and not c.previous:
             out.extend(n for n in sorted(c.numbers) if n not in out)
     return out
-
-
-def fingerprint(question: str) -> str:
-    """A short sha256 prefix that lets logs correlate repeats without holding the text."""
-    return hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()[:12]

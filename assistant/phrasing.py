@@ -27,7 +27,7 @@ from corpus.agencies import agency
 from corpus.records import Notice, Role, Task
 
 HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任务由市人社局牵头？」「第12项由谁负责？」「产教融合资金从哪来？」"
-TOO_LONG = "问题太长了（超过{limit}个字），请精简到一句话再问。"
+TOO_LONG = "问题太长了，请控制在{limit}字以内。"
 NOT_FOUND = "通知里没有找到这个问题的答案。本助手只回答六政办秘〔2018〕123号通知及其附件任务分工表的内容。"
 ERROR = "抱歉，暂时无法回答这个问题，请稍后再试。"
 LEAD_NOTE = "（按任务分工表惯例，责任单位中排在首位的为牵头单位。）"

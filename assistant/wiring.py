@@ -8,6 +8,7 @@ from collections.abc import Callable
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.chain import Assistant
+from assistant.turnlog import TurnLog
 from corpus.parser import load_notice
 from corpus.records import Notice
 from corpus.settings import Settings
@@ -43,5 +44,5 @@ def load_assistant(settings: Settings, notice: Notice | None = None) -> Assistan
         notice,
         retriever_factory(settings, notice),
         max_question_chars=settings.assistant.max_question_chars,
-        log_questions=settings.assistant.log_questions,
+        turn_log=TurnLog(settings.assistant.log_key, log_questions=settings.assistant.log_questions),
     )

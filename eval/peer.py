@@ -70,7 +70,9 @@ class NaivePeer:
         self.build_ms = (time.perf_counter() - started) * 1000
         log.info("naive peer: %d chunks indexed in %.0f ms", len(self.chunks), self.build_ms)
 
-    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
+    def ask(
+        self, question: str, conversation: Conversation | None = None, *, via: str | None = None
+    ) -> Answer:
         """The top-k chunks for ``question``; ``conversation`` is accepted and ignored (no memory)."""
         started = time.perf_counter()
         docs: list[Document] = self.vectorstore.similarity_search(question, k=self.k)

@@ -8,9 +8,9 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from assistant.answer import Answer
+from assistant.answer import SupportsAsk
 from assistant.chain import Conversation
 from corpus.settings import Settings
 from eval.cases import KINDS, CaseFormatError, EvalCase, load_cases
@@ -22,12 +22,6 @@ DEFAULT_REPORT = Path("reports") / "eval.json"
 # Asked once before the timed run (of the assistant built here), so that the first content case does not
 # carry the model load and index open in its latency; the peer loads its model when it is built.
 WARMUP_QUESTION = "产教融合资金从哪来？"
-
-
-class SupportsAsk(Protocol):
-    """Anything that answers like ``Assistant.ask``: the assistant, the naive peer, a test double."""
-
-    def ask(self, question: str, conversation: Conversation | None = ...) -> Answer: ...
 
 
 def evaluate(
@@ -48,7 +42,7 @@ def _ask(assistant: SupportsAsk, question: str, conversation: Conversation) -> d
     """One turn as its JSON object; a raised exception becomes a turn without an answer, so the case fails."""
     started = time.perf_counter()
     try:
-        answer = assistant.ask(question, conversation)
+        answer = assistant.ask(question, conversation, via="eval")
     except Exception as exc:  # one broken case must not end the run; the failure names the exception
         log.warning("ask raised %s", type(exc).__name__, exc_info=True)
         return {

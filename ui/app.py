@@ -22,7 +22,6 @@ import hmac
 import logging
 import os
 import re
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, Field
 
+from assistant.answer import TOO_LONG_ROUTE, SupportsAsk
+from assistant.turnlog import TurnLog
 from corpus.records import Notice
 from corpus.settings import Settings
 from ui.guard import Guard, hidden_paths
@@ -38,7 +39,6 @@ from ui.handlers import (
     ERROR_REPLY,
     FEEDBACK_REPLIES,
     SUGGESTED_QUESTIONS,
-    AssistantLike,
     ChatHistory,
     answer_turn,
     begin,
@@ -49,10 +49,9 @@ from ui.handlers import (
     rate,
     remember_turn,
     review_entry,
-    too_long_reply,
     unit_choices,
 )
-from ui.logs import install_log_redactor, log_failure, log_turn, quiet_gradio_tracebacks
+from ui.logs import install_log_redactor, quiet_gradio_tracebacks
 from ui.openai_api import OpenAIErrors, openai_routes
 from ui.page import BASE_CSS, KIOSK_CSS, page_script
 from ui.render import escape, render_clauses, render_header, render_matrix
@@ -111,7 +110,7 @@ def suggestion_updates(questions: list[str]) -> list[Any]:
 
 
 def build_app(
-    assistant: AssistantLike,
+    assistant: SupportsAsk,
     notice: Notice,
     settings: Settings,
     *,
@@ -147,7 +146,7 @@ def build_app(
         history, conversation, answer = answer_turn(
             question, history, conversation, assistant=assistant, notice=notice, settings=settings
         )
-        rated = remember_turn(feedback, _last(conversation), question, answer, app=where, settings=settings)
+        rated = remember_turn(feedback, _last(conversation), question, answer, app=where)
         if rated is not None and id(conversation) not in last_answers:
             with contextlib.suppress(TypeError):  # a conversation that takes no weak reference: no feedback
                 weakref.finalize(conversation, last_answers.pop, id(conversation), None)
@@ -465,7 +464,7 @@ class ApiSessions:
 
 
 def server_routes(
-    assistant: AssistantLike,
+    assistant: SupportsAsk,
     settings: Settings,
     *,
     new_conversation: Callable[[], Any] | None = None,
@@ -513,30 +512,18 @@ def server_routes(
         question = body.question.strip()
         if not question:
             return refuse(422, "empty", "请输入问题。")
-        started = time.perf_counter()
-        if len(question) > settings.assistant.max_question_chars:
-            ms = (time.perf_counter() - started) * 1000
-            log_turn(question, settings, via="api", route="input", refused=True, latency_ms=ms)
-            return refuse(413, "too_long", too_long_reply(settings))
         conversation = sessions.get(body.session)
         try:
-            answer = await gate.run(lambda: assistant.ask(question, conversation))
+            answer = await gate.run(lambda: assistant.ask(question, conversation, via="api"))
         except Exception as exc:  # as in the chat: one friendly line; the log gets frames, not the text
-            log_failure(question, settings, exc, via="api")
+            TurnLog(settings.assistant.log_key).failure(question, exc, via="api")
             await run_in_threadpool(feedback.answered, review_entry(question, "", None, "api"))
             return refuse(500, "error", ERROR_REPLY)
         if answer is None:
             logger.warning("api busy: %d questions already admitted", gate.limit)
             return refuse(503, "busy", BUSY_REPLY)
-        log_turn(
-            question,
-            settings,
-            via="api",
-            route=answer.route,
-            refused=answer.refused,
-            latency_ms=answer.latency_ms or (time.perf_counter() - started) * 1000,
-            sources=tuple(c.source for c in answer.citations),
-        )
+        if answer.route == TOO_LONG_ROUTE:  # the assistant's one limit and wording, as HTTP's status
+            return refuse(413, "too_long", answer.answer)
         answer_id = await run_in_threadpool(feedback.answered, review_entry(question, "", answer, "api"))
         # In a header: the body stays exactly ``Answer.to_json()``.
         headers = {"X-Answer-Id": answer_id}
@@ -593,7 +580,7 @@ def bearer_ok(header: str | None, token: str) -> bool:
 
 
 def server_app(
-    assistant: AssistantLike, settings: Settings, *, new_conversation: Callable[[], Any] | None = None
+    assistant: SupportsAsk, settings: Settings, *, new_conversation: Callable[[], Any] | None = None
 ) -> Any:
     """The FastAPI app Gradio serves the page on: our routes, no OpenAPI, wrapped in ``ui.guard.Guard``.
 
@@ -622,7 +609,7 @@ def server_app(
 
 def start(
     app: gr.Blocks,
-    assistant: AssistantLike,
+    assistant: SupportsAsk,
     settings: Settings,
     *,
     block: bool = True,

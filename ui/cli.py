@@ -43,7 +43,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = load_assistant(settings)
     conversation = Conversation()
     for question in args.questions:
-        answer = assistant.ask(question, conversation)
+        answer = assistant.ask(question, conversation, via="cli")
         if args.json:
             print(json_line(answer.to_json()))
         else:
@@ -95,7 +95,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             conversation.reset()
             print("（已开始新对话）\n")
             continue
-        answer = assistant.ask(question, conversation)
+        answer = assistant.ask(question, conversation, via="cli")
         _show(answer)
         if answer.route == "error":
             _explain_error(assistant)

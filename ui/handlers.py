@@ -1,19 +1,19 @@
 """UI handlers as plain functions: Gradio calls them through closures in ``ui.app``; tests call them directly.
 
 Nothing here imports gradio. A handler never raises: whatever goes wrong, the user reads one friendly line
-and the log gets the error without the question's text (unless ``settings.assistant.log_questions``).
+and the log gets the error without the question's text. The input limit and the turn's log line belong to
+``Assistant.ask``; the handlers only hand it the question, marked ``via="page"``.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from typing import Any, Protocol
+from typing import Any
 
-from assistant.answer import Answer
+from assistant.answer import TOO_LONG_ROUTE, Answer, SupportsAsk
+from assistant.turnlog import TurnLog
 from corpus.records import Notice, Role
 from corpus.settings import Settings
-from ui.logs import log_failure, log_turn
 from ui.render import (
     escape,
     filter_rows,
@@ -43,12 +43,6 @@ ChatHistory = list[dict[str, Any]]
 MAX_MESSAGES = 40  # the last 20 turns stay in a chat (what the browser sends back, what a session holds)
 
 
-class AssistantLike(Protocol):
-    """What the UI needs of ``assistant.chain.Assistant``; unit tests pass a small fake."""
-
-    def ask(self, question: str, conversation: Any = None) -> Answer: ...
-
-
 def begin(message: str | None, history: ChatHistory | None) -> tuple[ChatHistory, str, str]:
     """A turn's first step, at once: the question and a pending bubble in the chat.
 
@@ -72,7 +66,7 @@ def respond(
     history: ChatHistory | None,
     conversation: Any,
     *,
-    assistant: AssistantLike,
+    assistant: SupportsAsk,
     notice: Notice,
     settings: Settings,
 ) -> tuple[ChatHistory, Any, str]:
@@ -91,15 +85,16 @@ def answer_turn(
     history: ChatHistory | None,
     conversation: Any,
     *,
-    assistant: AssistantLike,
+    assistant: SupportsAsk,
     notice: Notice,
     settings: Settings,
 ) -> tuple[ChatHistory, Any, Answer | None]:
     """Answer one question in this session: (history with the answer, conversation, the Answer or None).
 
     The answer replaces the pending bubble ``begin`` put there (or follows the question, when called
-    without it). Empty input changes nothing; over-long input gets a friendly line without reaching the
-    assistant; any exception becomes ``ERROR_REPLY``. The Answer is None unless the assistant gave one.
+    without it). Empty input changes nothing; anything else goes to the assistant, which answers an over-long
+    question with its one message and logs the turn; any exception becomes ``ERROR_REPLY``. The Answer is None
+    unless the assistant gave one.
     """
     history = list(history or [])
     question = (message or "").strip()
@@ -109,29 +104,14 @@ def answer_turn(
         history.pop()
     else:
         history.append({"role": "user", "content": render_question(question)})
-    started = time.perf_counter()
     answer: Answer | None = None
-    if len(question) > settings.assistant.max_question_chars:
-        reply = _friendly(too_long_reply(settings))
-        log_turn(question, settings, via="page", route="input", refused=True, latency_ms=_ms(started))
-    else:
-        try:
-            answer = assistant.ask(question, conversation)
-            reply = render_answer(answer, notice)
-        except Exception as exc:  # the last line of defence: the user must never see a traceback
-            answer = None
-            log_failure(question, settings, exc, via="page")
-            reply = _friendly(ERROR_REPLY)
-        else:
-            log_turn(
-                question,
-                settings,
-                via="page",
-                route=answer.route,
-                latency_ms=answer.latency_ms or _ms(started),
-                sources=tuple(c.source for c in answer.citations),
-                refused=answer.refused,
-            )
+    try:
+        answer = assistant.ask(question, conversation, via="page")
+        reply = render_answer(answer, notice)
+    except Exception as exc:  # the last line of defence: the user must never see a traceback
+        answer = None
+        TurnLog(settings.assistant.log_key).failure(question, exc, via="page")
+        reply = _friendly(ERROR_REPLY)
     history.append({"role": "assistant", "content": reply})
     return history[-MAX_MESSAGES:], conversation, answer
 
@@ -188,10 +168,6 @@ def _settled(history: ChatHistory | None) -> ChatHistory:
     return history
 
 
-def too_long_reply(settings: Settings) -> str:
-    return f"问题太长了，请控制在{settings.assistant.max_question_chars}字以内。"
-
-
 def clear_chat(conversation: Any) -> tuple[ChatHistory, Any, str]:
     """Forget this session's turns: empty chat, a reset conversation, an empty textbox."""
     reset = getattr(conversation, "reset", None)
@@ -222,10 +198,6 @@ def filter_tasks(notice: Notice, agency: str | None, category: str | None) -> st
 
 def _friendly(line: str) -> str:
     return f'<div class="nq-answer"><p class="nq-direct">{escape(line)}</p></div>'
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
 
 
 FEEDBACK_REPLIES = {
@@ -265,15 +237,14 @@ def remember_turn(
     answer: Answer | None,
     *,
     app: str,
-    settings: Settings,
 ) -> dict[str, str] | None:
     """After a turn: the session's feedback state {"id": the answer's id, "question": its question}.
 
     The answer is remembered under a fresh id (a refusal or an error is stored for review at once); an
-    empty or over-long question changes nothing.
+    empty question, or one the assistant found over-long, changes nothing.
     """
     question = (question or "").strip()
-    if not question or len(question) > settings.assistant.max_question_chars:
+    if not question or (answer is not None and answer.route == TOO_LONG_ROUTE):
         return state
     previous = (state or {}).get("question", "")
     answer_id = feedback.answered(review_entry(question, previous, answer, app))

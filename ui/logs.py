@@ -1,101 +1,34 @@
-"""What the app writes to its log: one line per turn, with a keyed hash instead of the question.
+"""What a server does to its log: no control characters, no exception messages, no Gradio tracebacks.
 
-- ``question_id``: HMAC-SHA256 of the question under ``settings.assistant.log_key`` (or a key drawn at random when
-  the process starts), 64 bits in hex. Lines of one run can be correlated; a guessed question cannot be
-  confirmed without the key.
-- ``log_turn``: the one INFO line of a turn, from the page or ``/api/ask``.
-- ``LogRedactor``: a handler filter for the server. It drops the assistant's own INFO turn line (the UI
-  logs the turn once) and withholds the unkeyed hash in its error lines, escapes control characters in
-  every message, and replaces an exception's message (which may quote a request) by its type and frames.
+The turn line itself (a keyed hash, never the text) is written by ``Assistant.ask`` (assistant/turnlog.py).
+
+- ``LogRedactor``: a handler filter for the server. It escapes control characters in every message and replaces
+  an exception's message (which may quote a request) by its type and frames.
 - ``quiet_gradio_tracebacks``: Gradio prints a failed event's traceback, message and received data
   included, straight to stderr; this sends it through the log as type and frames instead.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
-import secrets
 import traceback
 from types import ModuleType
 from typing import Any
 
-from corpus.settings import Settings
-
-logger = logging.getLogger("ui.turn")
-
-_PROCESS_KEY = secrets.token_bytes(32)  # "random per start" when no NOTICE_QA_LOG_KEY is set
-# C0 and C1 controls (ESC, BEL, NUL, CR, LF, …), DEL, and bidirectional overrides that reorder a line.
-_UNKEYED = re.compile(r"(sha256[ :=]?)[0-9a-f]{8,64}")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def question_id(question: str, settings: Settings) -> str:
-    """The question's keyed hash for logs: 16 hex digits of HMAC-SHA256."""
-    secret = settings.assistant.log_key.get_secret_value() if settings.assistant.log_key else ""
-    key = secret.encode("utf-8") if secret else _PROCESS_KEY
-    return hmac.new(key, question.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]
-
-
-def clean(text: str) -> str:
-    r"""``text`` with every control character written as an escape (\x1b, \n, \u202e)."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def log_turn(
-    question: str,
-    settings: Settings,
-    *,
-    via: str,
-    route: str,
-    refused: bool,
-    latency_ms: float,
-    sources: tuple[str, ...] = (),
-) -> None:
-    """The one line of a turn; the text itself only when ``settings.assistant.log_questions`` asks for it (escaped)."""
-    text = f" text={clean(question)}" if settings.assistant.log_questions else ""
-    logger.info(
-        "turn via=%s q=%s len=%d route=%s refused=%s latency_ms=%.0f sources=%s%s",
-        via,
-        question_id(question, settings),
-        len(question),
-        route or "-",
-        refused,
-        latency_ms,
-        ",".join(sources) or "-",
-        text,
-    )
-
-
-def log_failure(question: str, settings: Settings, exc: BaseException, *, via: str) -> None:
-    """A failed answer: the exception's type and frames, never its message (it may quote the question)."""
-    logger.error(
-        "answer failed via=%s q=%s len=%d: %s\n%s",
-        via,
-        question_id(question, settings),
-        len(question),
-        type(exc).__name__,
-        "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
-    )
+from assistant.turnlog import clean
 
 
 class LogRedactor(logging.Filter):
-    """A handler filter: one turn line per turn, no control characters, no exception messages."""
+    """A handler filter: no control characters, no exception messages."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("assistant.") and record.levelno < logging.WARNING:
-            return False  # the assistant's own turn line; ui.turn logs each turn once
         if getattr(record, "nq_redacted", False):  # one record passes every handler's filter
             return True
         record.nq_redacted = True
         message = record.getMessage()
         if record.name.startswith(
-            "assistant."
-        ):  # its fingerprint is an unkeyed hash: a guess could be checked
-            message = _UNKEYED.sub(r"\1withheld", message)
-        if record.name.startswith("ui."):  # our own lines may carry frames after the first line
+            ("ui.", "assistant.")
+        ):  # our own lines may carry frames after the first line
             first, sep, frames = message.partition("\n")
             record.msg = clean(first) + sep + frames
         else:

@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request  # at module level: FastAPI resolves the routes' annotations here
 
-from assistant.answer import Answer
+from assistant.answer import TOO_LONG_ROUTE, Answer, SupportsAsk
+from assistant.turnlog import TurnLog
 from corpus.errors import NoticeQAError
 from corpus.settings import Settings
 from ui.guard import ASGIApp, Message, Receive, Scope, Send
-from ui.handlers import BUSY_REPLY, ERROR_REPLY, AssistantLike, too_long_reply
-from ui.logs import log_failure, log_turn
+from ui.handlers import BUSY_REPLY, ERROR_REPLY
 
 if TYPE_CHECKING:
     from starlette.responses import JSONResponse
@@ -323,7 +323,7 @@ def error_response(
 
 
 def openai_routes(
-    assistant: AssistantLike,
+    assistant: SupportsAsk,
     settings: Settings,
     *,
     new_conversation: Callable[[], Any] | None = None,
@@ -397,9 +397,11 @@ def openai_routes(
 
     def answer_all(earlier: list[str], question: str) -> Answer:
         conversation = make_conversation()
-        for turn in earlier:  # the history, replayed so that the last question is read as a follow-up
-            assistant.ask(turn, conversation)
-        return assistant.ask(question, conversation)
+        for (
+            turn
+        ) in earlier:  # the history, replayed (not logged again) so the last question reads as a follow-up
+            assistant.ask(turn, conversation, via=None)
+        return assistant.ask(question, conversation, via="openai")
 
     @router.post("/v1/chat/completions", response_model=None)
     async def chat_completions(request: Request) -> Response:
@@ -410,38 +412,24 @@ def openai_routes(
             body = await request.body()
         except ClientDisconnect:  # the guard cut an over-long chunked body and has answered 413 already
             return Response(status_code=413)
-        started = time.perf_counter()
         try:
             chat = parse_request(body)
             earlier, question = split_turns(chat)
         except BadRequest as exc:
             status = 404 if exc.code == "model_not_found" else 400
             return error_response(status, str(exc), param=exc.param, code=exc.code)
-        if len(question) > settings.assistant.max_question_chars:
-            ms = (time.perf_counter() - started) * 1000
-            log_turn(question, settings, via="openai", route="input", refused=True, latency_ms=ms)
-            return error_response(
-                400, too_long_reply(settings), param="messages", code="context_length_exceeded"
-            )
         try:
             answer = await gate.run(lambda: answer_all(earlier, question))
         except Exception as exc:  # as in the chat: one friendly line; the log gets frames, not the text
-            log_failure(question, settings, exc, via="openai")
+            TurnLog(settings.assistant.log_key).failure(question, exc, via="openai")
             return error_response(500, ERROR_REPLY, kind="server_error", code="error")
         if answer is None:
             logger.warning("openai api busy: %d questions already admitted", gate.limit)
             return error_response(
                 503, BUSY_REPLY, kind="server_error", code="busy", headers={"Retry-After": "1"}
             )
-        log_turn(
-            question,
-            settings,
-            via="openai",
-            route=answer.route,
-            refused=answer.refused,
-            latency_ms=answer.latency_ms or (time.perf_counter() - started) * 1000,
-            sources=tuple(c.source for c in answer.citations),
-        )
+        if answer.route == TOO_LONG_ROUTE:  # the assistant's one limit and wording, in OpenAI's error shape
+            return error_response(400, answer.answer, param="messages", code="context_length_exceeded")
         if answer.route == "error":
             return error_response(500, ERROR_REPLY, kind="server_error", code="error")
         completion_id = f"chatcmpl-{secrets.token_hex(12)}"

@@ -100,7 +100,9 @@ class _Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str, Conversation | None]] = []
 
-    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
+    def ask(
+        self, question: str, conversation: Conversation | None = None, *, via: str | None = "python"
+    ) -> Answer:
         self.seen.append((question, conversation))
         if question == "boom":
             raise RuntimeError("broken double")

@@ -21,7 +21,7 @@ URL = "http://127.0.0.1:7860"
 
 
 class _Assistant:
-    def ask(self, question: str, conversation: Any = None) -> Answer:
+    def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
         return Answer(question, "第12项由市人社局牵头。", False, (12,), (Citation("task-12", "12 …"),), 1.0)
 
 

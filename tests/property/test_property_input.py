@@ -29,7 +29,7 @@ from ui.cli import main
 from ui.handlers import ERROR_REPLY, respond
 
 CAP = 6_000  # visible characters of one answer; the longest real answer (30 task rows) is ~3,500
-ROUTES = {"input", "help", "table", "header", "clause", "refusal", "content"}
+ROUTES = {"input", "too_long", "help", "table", "header", "clause", "refusal", "content"}
 FIELDS = {"question", "answer", "refused", "tasks", "citations", "latency_ms"}
 LEAKS = ("Traceback", "/root", "/tmp", ".py", "site-packages", "NOTICE_QA_")
 SOURCE = re.compile(r"(task|clause)-\d+|preamble|header")
@@ -276,7 +276,7 @@ def test_100kb_input_gets_the_too_long_reply(
 ) -> None:
     answer = assistant.ask(question, Conversation())
     _assert_valid_answer(answer, question, notice)
-    assert (answer.route, answer.refused, answer.tasks) == ("input", True, ())
+    assert (answer.route, answer.refused, answer.tasks) == ("too_long", True, ())
     assert "500" in answer.answer
 
     turn = _cli_turn(capsys, question)

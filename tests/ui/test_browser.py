@@ -194,7 +194,7 @@ def test_kiosk(browser: Any, kiosk_url: str) -> None:
 
 
 class _SlowAssistant:
-    def ask(self, question: str, conversation: Any = None) -> Answer:
+    def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
         time.sleep(4)
         return Answer(question, "好的。", False)
 

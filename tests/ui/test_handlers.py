@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from assistant.answer import Answer, Citation
+from assistant.chain import Assistant
+from assistant.turnlog import question_id
 from corpus.parser import parse_notice
 from corpus.records import Notice
 from corpus.settings import Settings
@@ -28,7 +30,6 @@ from ui.handlers import (
     respond,
     unit_choices,
 )
-from ui.logs import question_id
 
 SECRET = "市人社局牵头哪些任务？我的身份证号是123"
 
@@ -55,7 +56,7 @@ class FakeAssistant:
         self.notice = notice
         self.calls: list[tuple[str, Any]] = []
 
-    def ask(self, question: str, conversation: Any = None) -> Answer:
+    def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
         self.calls.append((question, conversation))
         if isinstance(conversation, FakeConversation):
             conversation.asked.append(question)
@@ -73,7 +74,7 @@ class FakeAssistant:
 
 
 class BrokenAssistant:
-    def ask(self, question: str, conversation: Any = None) -> Answer:
+    def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
         raise RuntimeError(f"index exploded while reading {question}")
 
 
@@ -117,7 +118,7 @@ def test_script_in_a_question_is_shown_as_text(notice: Notice) -> None:
 def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
     notice: Notice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.turn"):
+    with caplog.at_level(logging.INFO, logger="assistant.turn"):
         history, _, answer = _ask(SECRET, [], None, BrokenAssistant(), notice)
     assert history[-1] == {
         "role": "assistant",
@@ -125,37 +126,21 @@ def test_an_exception_becomes_one_friendly_line_and_the_log_hides_the_question(
     }
     assert answer is None
     assert "RuntimeError" in caplog.text
-    assert question_id(SECRET, Settings()) in caplog.text
+    assert question_id(SECRET) in caplog.text
     assert "身份证" not in caplog.text
     assert "Traceback" not in history[-1]["content"]
 
 
-def test_turn_log_has_hash_length_route_latency_and_sources_but_not_the_text(
+def test_the_page_logs_each_turn_once_through_the_assistant(
     notice: Notice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.turn"):
-        _ask(SECRET, [], None, FakeAssistant(notice), notice)
-    assert len(caplog.records) == 1
-    message = caplog.records[0].getMessage()
-    assert message == (
-        f"turn via=page q={question_id(SECRET, Settings())} len={len(SECRET)} route=table refused=False "
-        "latency_ms=12 sources=task-12,clause-1"
-    )
-
-
-def test_an_over_long_question_is_one_refused_turn(notice: Notice, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.turn"):
-        _ask("问" * 11, [], None, FakeAssistant(notice), notice, Settings(max_question_chars=10))
-    assert [r.getMessage().split(" latency_ms")[0] for r in caplog.records] == [
-        f"turn via=page q={question_id('问' * 11, Settings())} len=11 route=input refused=True"
+    with caplog.at_level(logging.INFO):
+        _ask(SECRET, [], None, Assistant(notice, None), notice)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [line.split(" latency_ms")[0] for line in lines] == [
+        f"turn via=page q={question_id(SECRET)} len={len(SECRET)} route=table refused=False"
     ]
-
-
-def test_log_questions_opts_in_to_the_text(notice: Notice, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="ui.turn"):
-        _ask(SECRET + "\x1b[31m", [], None, FakeAssistant(notice), notice, Settings(log_questions=True))
-    assert len(caplog.records) == 1
-    assert f"text={SECRET}\\x1b[31m" in caplog.text  # in the same line, control characters escaped
+    assert "身份证" not in caplog.text
 
 
 @pytest.mark.parametrize("message", ["", "   ", "\n", None])
@@ -167,11 +152,17 @@ def test_empty_input_changes_nothing(notice: Notice, message: str | None) -> Non
     assert assistant.calls == []
 
 
-def test_over_long_input_is_answered_without_the_assistant(notice: Notice) -> None:
-    assistant = FakeAssistant(notice)
-    history, _, _ = _ask("问" * 11, [], None, assistant, notice, Settings(max_question_chars=10))
-    assert assistant.calls == []
+def test_over_long_input_gets_the_assistants_one_message(
+    notice: Notice, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="assistant.turn"):
+        history, _, answer = _ask("问" * 11, [], None, Assistant(notice, None, max_question_chars=10), notice)
+    assert answer is not None
+    assert answer.route == "too_long"
     assert "问题太长了，请控制在10字以内。" in history[-1]["content"]
+    assert [r.getMessage().split(" latency_ms")[0] for r in caplog.records] == [
+        f"turn via=page q={question_id('问' * 11)} len=11 route=too_long refused=True"
+    ]
 
 
 def test_follow_ups_share_the_session_conversation(notice: Notice) -> None:
@@ -385,7 +376,7 @@ def test_a_full_chat_of_the_longest_answers_fits_the_request_cap(notice: Notice)
     )
 
     class Biggest:
-        def ask(self, question: str, conversation: Any = None) -> Answer:
+        def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
             return biggest
 
     history: list[dict[str, Any]] = []

@@ -14,18 +14,19 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from assistant.answer import Answer, Citation
+from assistant.answer import Reply
+from assistant.chain import Assistant
+from assistant.turnlog import TurnLog, question_id
 from corpus.parser import parse_notice
 from corpus.settings import Settings
 from tests.processes import free_port
-from ui.logs import question_id
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -35,19 +36,26 @@ CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]")  # \n is how 
 MAX_BODY = 64 * 1024
 
 
-class _Assistant:
-    def ask(self, question: str, conversation: Any = None) -> Answer:
-        if "爆炸" in question:
-            raise RuntimeError(f"failed on {question}")
-        return Answer(
-            question,
-            "第12项由市人社局牵头。",
-            False,
-            (12,),
-            (Citation("task-12", "12 …"),),
-            1.0,
-            route="table",
+class _Assistant(Assistant):
+    """The real assistant's ``ask`` (its input limit, its one log line) over a fixed answer; fails on 爆炸."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            parse_notice(),
+            None,
+            max_question_chars=settings.assistant.max_question_chars,
+            turn_log=TurnLog(settings.assistant.log_key),
         )
+
+    def _understand(self, t: Any) -> Any:
+        if t.reply is not None:
+            return t
+        if "爆炸" in t.question:
+            raise RuntimeError(f"failed on {t.question}")
+        return replace(t, route="table", reply=Reply("第12项由市人社局牵头。", tasks=(12,), cite=(12,)))
+
+    def _answer(self, t: Any) -> Any:
+        return t
 
 
 @dataclass
@@ -81,9 +89,9 @@ def _launch(**changes: Any) -> Iterator[Server]:
     old_level = root.level
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # this test's own client, as `notice-qa serve` does
-    app = build_app(_Assistant(), parse_notice(), settings, new_conversation=dict)
+    app = build_app(_Assistant(settings), parse_notice(), settings, new_conversation=dict)
     try:
-        url = start(app, _Assistant(), settings, block=False, quiet=True, new_conversation=dict)
+        url = start(app, _Assistant(settings), settings, block=False, quiet=True, new_conversation=dict)
         yield Server(url.rstrip("/"), app, settings, log)
     finally:
         app.close()
@@ -302,34 +310,20 @@ def test_malformed_requests_leave_no_text_and_no_control_characters_in_the_log(d
     assert "机密" not in log
     assert not CONTROL.search(log), repr(CONTROL.search(log))
     # Each answered question is one line with the keyed hash, from the API and from the page.
-    assert log.count(f"turn via=api q={question_id(SECRET, desk.settings)} ") == 1
-    assert log.count(f"turn via=page q={question_id(SECRET, desk.settings)} ") == 1
-    assert log.count("route=input refused=True") >= 1
-
-
-def test_question_id_is_keyed() -> None:
-    one, two = Settings(log_key=SecretStr("a")), Settings(log_key=SecretStr("b"))
-    assert question_id("第12项", one) == question_id("第12项", one)
-    assert question_id("第12项", one) != question_id("第12项", two)
-    assert len(question_id("第12项", one)) == 16
-    # Without a key, a random one per process: stable within it, and not the plain sha256.
-    import hashlib
-
-    assert question_id("第12项", Settings()) == question_id("第12项", Settings())
-    assert (
-        not hashlib.sha256("第12项".encode()).hexdigest().startswith(question_id("第12项", Settings())[:12])
-    )
+    key = desk.settings.assistant.log_key
+    assert log.count(f"turn via=api q={question_id(SECRET, key)} ") == 1
+    assert log.count(f"turn via=page q={question_id(SECRET, key)} ") == 1
+    assert log.count("route=too_long refused=True") == 1
 
 
 @pytest.mark.parametrize(
     ("name", "level", "message", "shown"),
     [
-        ("assistant.chain", logging.INFO, "answered sha256:0123456789ab len=3", None),
         (
-            "assistant.chain",
-            logging.ERROR,
-            "answer failed (question sha256 0123456789ab)",
-            "answer failed (question sha256 withheld)",
+            "assistant.turn",
+            logging.INFO,
+            "turn via=page q=0123456789abcdef len=3",
+            "turn via=page q=0123456789abcdef len=3",
         ),
         (
             "gradio",
@@ -337,7 +331,7 @@ def test_question_id_is_keyed() -> None:
             "bad \x1b[2J\x07 input\nforged line",
             "bad \\x1b[2J\\x07 input\\nforged line",
         ),
-        ("ui.turn", logging.ERROR, "failed: X\n  File a.py", "failed: X\n  File a.py"),
+        ("assistant.turn", logging.ERROR, "failed: X\n  File a.py", "failed: X\n  File a.py"),
     ],
 )
 def test_log_redactor(name: str, level: int, message: str, shown: str | None) -> None:

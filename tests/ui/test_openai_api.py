@@ -100,7 +100,7 @@ def test_the_app_has_no_v1_routes_without_keys() -> None:
     from ui.app import server_app
 
     class _Assistant:
-        def ask(self, question: str, conversation: Any = None) -> Answer:
+        def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
             return _answer()
 
     paths = [getattr(r, "path", "") for r in server_app(_Assistant(), Settings()).routes]

@@ -30,7 +30,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class _Assistant:
-    def ask(self, question: str, conversation: Any = None) -> Answer:
+    def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
         if "天气" in question:
             return Answer(question, "抱歉，通知中没有这方面的内容。", True, route="refusal")
         return Answer(question, "第12项由市人社局牵头。", False, (12,), route="table")
@@ -108,9 +108,9 @@ def test_the_page_hooks(tmp_path: Path) -> None:
     store = ReviewStore.from_settings(settings)
     feedback = Feedback(store)
     first = _Assistant().ask("哪些任务由市人社局牵头？")
-    state = remember_turn(feedback, None, first.question, first, app="kiosk", settings=settings)
+    state = remember_turn(feedback, None, first.question, first, app="kiosk")
     second = _Assistant().ask("那市财政局呢？")
-    state = remember_turn(feedback, state, second.question, second, app="kiosk", settings=settings)
+    state = remember_turn(feedback, state, second.question, second, app="kiosk")
     assert rate(feedback, state, False, client="c", reason="没用") == "谢谢反馈，工作人员会查看这个问题。"
     assert rate(feedback, None, False, client="c") == "请先提问，再评价回答。"
     assert store is not None

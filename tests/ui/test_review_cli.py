@@ -37,7 +37,7 @@ def _corrected(store: ReviewStore) -> None:
 class OneAnswer:
     """Answers task 12 to anything about 第12项 and refuses the rest."""
 
-    def ask(self, question: str, conversation: Any = None) -> Answer:
+    def ask(self, question: str, conversation: Any = None, *, via: str | None = "python") -> Answer:
         if "12" in question:
             return Answer(question=question, answer="第12项由市人社局牵头。", refused=False, tasks=(12,))
         return Answer(question=question, answer="抱歉，通知中没有这方面的内容。", refused=True)
