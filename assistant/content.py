@@ -20,6 +20,7 @@ from langchain_core.documents import Document
 
 from assistant.answer import Citation, Reply
 from assistant.phrasing import NOT_FOUND, source_label, units_line
+from corpus.bilingual import has_english, notice_bridge
 from corpus.parser import split_sentences
 from corpus.records import Notice
 from corpus.synonyms import Lexicon, notice_lexicon, stopwords
@@ -32,6 +33,7 @@ _ASKED = re.compile(r"(?:什么样的|什么样|什么|哪些|哪几|哪种|哪�
 # How much more the asked-for word counts than the question's other topic words when sentences are compared.
 FOCUS_WEIGHT = 1.5
 _FUNCTION_CHARS = "的了吗呢啊吧么是有在和与及或也都就要会能"
+_LATIN_WORD = re.compile(r"^[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,14 @@ class Gate:
     dense_alone: float = 0.76
     coverage_min: float = 0.4
     dense_min: float = 0.70
+    # The model's similarity is calibrated on Chinese: an English question also needs half its English words
+    # to lead to words of the notice (corpus.bilingual).
+    english_coverage: float = 0.5
 
-    def admits(self, coverage: float, dense: float) -> bool:
+    def admits(self, coverage: float, dense: float, *, english_share: float | None = None) -> bool:
+        """``english_share``: for an English question, the share of its English words the notice holds."""
+        if english_share is not None and english_share < self.english_coverage:
+            return False
         return (
             coverage >= self.coverage_alone
             or dense >= self.dense_alone
@@ -372,10 +380,21 @@ class ContentAnswerer:
         self._terms = Terms(notice)
         self.gate = gate
 
+    def _topic(self, text: str) -> tuple[str, list[str]]:
+        """The question as searched and its topic terms. An English question carries the notice's words for
+        its English words (CC-CEDICT, ``corpus.bilingual``), so the words, the gate and retrieval see the
+        notice's vocabulary; an English word with no such word (restaurant) stays a term the notice lacks."""
+        if not has_english(text):
+            return text, self._terms.salient(text)
+        words, missing = notice_bridge().read(text)
+        searched = f"{text} {' '.join(words)}" if words else text
+        terms = [t for t in self._terms.salient(searched) if not _LATIN_WORD.match(t)]
+        return searched, terms + missing
+
     def evidence(self, text: str) -> Evidence:
         """The question's terms, their coverage in the notice, and the retrieved documents with the best
         dense similarity among them."""
-        terms = self._terms.salient(text)
+        text, terms = self._topic(text)
         focus = self._terms.focus(text, terms)
         coverage = self._terms.coverage(terms)
         docs = self._retrieve(text)
@@ -385,7 +404,7 @@ class ContentAnswerer:
 
     def related(self, text: str) -> list[Citation]:
         """The one sentence that best relates to a question being refused, or nothing."""
-        terms = self._terms.salient(text)
+        text, terms = self._topic(text)
         if self._terms.coverage(terms) < self.gate.coverage_min:
             return []
         try:
@@ -404,7 +423,10 @@ class ContentAnswerer:
     def answer(self, text: str) -> Reply:
         """The sentences that answer, each cited; a refusal when the notice does not talk about this."""
         ev = self.evidence(text)
-        if not self.gate.admits(ev.coverage, ev.dense):
+        english = has_english(text)
+        if not self.gate.admits(
+            ev.coverage, ev.dense, english_share=notice_bridge().share(text) if english else None
+        ):
             return Reply(NOT_FOUND, refused=True)
         picked = best_passages(self._terms, ev.terms, ev.docs, self.notice, focus=ev.focus)
         if not picked or picked[0].score < _MIN_EVIDENCE:

@@ -189,3 +189,9 @@ def test_issue_questions_with_the_real_model(
     assert cited[0] == source
     for w in words:
         assert w in reply.text
+
+
+def test_an_english_question_needs_its_english_words_in_the_notice() -> None:
+    # The model's similarity is calibrated on Chinese: close meaning alone does not admit English.
+    assert GATE.admits(0.0, 0.9, english_share=0.6)
+    assert not GATE.admits(1.0, 0.9, english_share=0.34)  # Who won the football match? (match → 协调)

@@ -1,0 +1,62 @@
+"""English words → the notice's words through CC-CEDICT (corpus.bilingual)."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.bilingual import EnglishBridge, has_english, notice_bridge, stems
+
+ENTRIES = [
+    ("学徒", "apprentice/to serve an apprenticeship"),
+    ("学校", "school/CL:所[suo3]"),
+    ("高职院校", "higher vocational school"),
+    ("试点", "test point/to carry out trial/pilot scheme"),
+    ("飞机", "airplane"),  # not in the text: never offered
+    ("企业", "company; firm; enterprise; corporation"),
+]
+TEXT = "推行现代学徒制。支持企业参与举办职业学校和高职院校。开展试点示范。"
+
+
+def test_only_words_the_text_holds_are_offered() -> None:
+    bridge = EnglishBridge(TEXT, ENTRIES)
+    assert bridge.words("airplane") == []
+    assert bridge.words("apprenticeships") == ["学徒"]  # a plural's stem; a word of a short gloss
+
+
+def test_a_whole_gloss_beats_a_word_of_one() -> None:
+    bridge = EnglishBridge(TEXT, ENTRIES)
+    assert bridge.words("schools") == ["学校"]  # not 高职院校 (higher vocational school)
+
+
+def test_two_word_phrases_first_and_unmatched_words_kept() -> None:
+    bridge = EnglishBridge(TEXT, ENTRIES)
+    words, missing = bridge.read("Is there a pilot scheme for companies near the airport?")
+    assert words == ["试点", "企业"]
+    assert missing == ["near", "airport"]
+    assert bridge.share("pilot scheme airport") == pytest.approx(2 / 3)
+
+
+def test_stems() -> None:
+    assert "company" in stems("companies")
+    assert "invest" in stems("investing")
+    assert "class" in stems("class")  # -ss is not a plural
+
+
+def test_english_is_two_latin_words() -> None:
+    assert has_english("What about apprenticeships?")
+    assert not has_english("第5项 A 类")
+    assert not has_english("学徒制怎么搞")
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("apprenticeships", "学徒"),
+        ("tax", "减税"),
+        ("internship", "实习"),
+        ("trade union", "工会"),
+        ("pilot scheme", "试点"),
+    ],
+)
+def test_the_shipped_dictionary_reaches_the_notice(question: str, word: str) -> None:
+    assert word in notice_bridge().words(question)
