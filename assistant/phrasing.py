@@ -24,7 +24,7 @@ from assistant.query import (
     UnitIs,
 )
 from corpus.agencies import agency
-from corpus.records import Notice, Role, Task
+from corpus.records import Notice, Role, Source, Task
 
 HELP = "请就六政办秘〔2018〕123号通知提问，例如：「哪些任务由市人社局牵头？」「第12项由谁负责？」「产教融合资金从哪来？」"
 TOO_LONG = "问题太长了，请控制在{limit}字以内。"
@@ -76,15 +76,15 @@ def units_line(task: Task) -> str:
 
 def source_label(source: str, notice: Notice | None = None) -> str:
     """task-12 → 附件第12项，<category>; clause-3 → 通知第三条「<heading>」; preamble; header."""
-    if source.startswith("task-"):
-        n = int(source.split("-")[1])
+    parsed = Source.parse(source)
+    n = parsed.number
+    if parsed.kind == "task":
         category = f"，{notice.tasks[n - 1].category}" if notice and notice.task(n) else ""
         return f"附件第{n}项{category}"
-    if source.startswith("clause-"):
-        n = int(source.split("-")[1])
+    if parsed.kind == "clause":
         heading = f"「{notice.clauses[n - 1].heading}」" if notice and notice.clause(n) else ""
         return f"通知第{numeral(n)}条{heading}"
-    if source == "preamble":
+    if parsed.kind == "preamble":
         return "通知开头"
     return "通知文头"
 

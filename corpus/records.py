@@ -2,8 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
+
+from corpus.errors import NoticeQAError
+
+SourceKind = Literal["task", "clause", "preamble", "header"]
+_SOURCE = re.compile(r"^(?:(task|clause)-([1-9]\d*)|(preamble|header))$")
+
+
+class SourceError(NoticeQAError, ValueError):
+    """A citation source id that is not task-N, clause-N, preamble or header."""
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where a citation comes from, as ids read ``task-12``, ``clause-3``, ``preamble``, ``header``: the one
+    place that parses and formats them (documents' metadata, citations, eval cases, labels)."""
+
+    kind: SourceKind
+    number: int = 0  # the task or clause number; 0 for the preamble and the header
+
+    @classmethod
+    def parse(cls, text: str) -> Source:
+        match = _SOURCE.match(text)
+        if match is None:
+            raise SourceError(f"a source is task-N, clause-N, preamble or header, got {text!r}")
+        kind, number, whole = match.groups()
+        if whole == "preamble":
+            return cls("preamble")
+        if whole == "header":
+            return cls("header")
+        return cls("task" if kind == "task" else "clause", int(number))
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.number}" if self.kind in ("task", "clause") else self.kind
 
 
 class Role(str, Enum):
@@ -40,7 +75,7 @@ class Task:
 
     @property
     def source(self) -> str:
-        return f"task-{self.number}"
+        return str(Source("task", self.number))
 
     @property
     def lead(self) -> str:
@@ -73,7 +108,7 @@ class Clause:
 
     @property
     def source(self) -> str:
-        return "preamble" if self.number == 0 else f"clause-{self.number}"
+        return str(Source("preamble") if self.number == 0 else Source("clause", self.number))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import NoticeQAError
+from corpus.records import Source, SourceError
 
 CASES_FILE = "cases.jsonl"
 
@@ -33,7 +34,6 @@ KINDS: tuple[str, ...] = (
 
 _CASE_KEYS = frozenset({"id", "kind", "turns", "expect"})
 _EXPECT_KEYS = frozenset({"tasks", "contains", "any_of", "refused", "not_regex", "source"})
-_SOURCE = re.compile(r"^(task-[1-9]\d*|clause-[1-9]\d*|preamble|header)$")
 
 
 class CaseFormatError(NoticeQAError, ValueError):
@@ -152,8 +152,13 @@ def _parse_expect(raw: Any, number: int) -> Expectation:
         except re.error as exc:
             raise CaseFormatError(number, f"not_regex {not_regex!r} is not a valid pattern: {exc}") from exc
     source = raw.get("source")
-    if source is not None and (not isinstance(source, str) or not _SOURCE.match(source)):
-        raise CaseFormatError(number, f"source must be task-N, clause-N, preamble or header, got {source!r}")
+    if source is not None:
+        try:
+            source = str(Source.parse(source if isinstance(source, str) else repr(source)))
+        except SourceError as exc:
+            raise CaseFormatError(
+                number, f"source must be task-N, clause-N, preamble or header, got {source!r}"
+            ) from exc
     return Expectation(
         tasks=tuple(sorted(tasks)) if tasks is not None else None,
         contains=tuple(contains),

@@ -1,4 +1,4 @@
-"""Shared fixtures: the parsed notice (once per session) and Settings rooted in tmp_path."""
+"""Shared fixtures: the one parsed notice (once per session, for every test) and Settings rooted in tmp_path."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from assistant.answer import Answer, Citation
 from corpus.agencies import AGENCIES
-from corpus.records import Notice, Role, Task
+from corpus.records import Notice, Role, Source, SourceError, Task
 
 ROLE_CLASS = {Role.LEAD: "nq-lead", Role.CO: "nq-co", Role.ASSIST: "nq-assist"}
 ROLE_MARK = {Role.LEAD: "牵", Role.CO: "共", Role.ASSIST: "配"}
@@ -111,21 +111,18 @@ def _quote_label(citation: Citation, notice: Notice) -> str:
 
 def source_label(citation: Citation, notice: Notice) -> str:
     """A reader's name for a citation source: 第三条 切实加大政策扶持, 通知导语, 文件头, 第12项."""
-    source = citation.source
-    if source == "preamble":
-        return "通知导语"
-    if source == "header":
-        return "文件头"
-    kind, _, number = source.partition("-")
-    if number.isdigit():
-        n = int(number)
-        if kind == "clause":
-            clause = notice.clause(n)
-            numeral = _CN_NUMERALS[n] if n < len(_CN_NUMERALS) else str(n)
-            return f"第{numeral}条 {clause.heading}" if clause else f"第{numeral}条"
-        if kind == "task":
-            return f"任务分工表第{n}项"
-    return source
+    try:
+        source = Source.parse(citation.source)
+    except SourceError:  # not one of ours (a peer's chunk-N): shown as it is
+        return citation.source
+    n = source.number
+    if source.kind == "clause":
+        clause = notice.clause(n)
+        numeral = _CN_NUMERALS[n] if n < len(_CN_NUMERALS) else str(n)
+        return f"第{numeral}条 {clause.heading}" if clause else f"第{numeral}条"
+    if source.kind == "task":
+        return f"任务分工表第{n}项"
+    return "通知导语" if source.kind == "preamble" else "文件头"
 
 
 def render_task_table(tasks: Sequence[Task], highlight: Iterable[str] = (), caption: str = "") -> str:
@@ -242,10 +239,11 @@ def _whole_bullet(line: str, notice: Notice) -> str:
 
 
 def _cited_task(citation: Citation, notice: Notice) -> Task | None:
-    kind, _, number = citation.source.partition("-")
-    if kind == "task" and number.isdigit():
-        return notice.task(int(number))
-    return None
+    try:
+        source = Source.parse(citation.source)
+    except SourceError:
+        return None
+    return notice.task(source.number) if source.kind == "task" else None
 
 
 def _lines(text: str) -> str:

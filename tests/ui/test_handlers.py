@@ -12,7 +12,6 @@ import pytest
 from assistant.answer import Answer, Citation
 from assistant.chain import Assistant
 from assistant.turnlog import question_id
-from corpus.parser import parse_notice
 from corpus.records import Notice
 from corpus.settings import Settings
 from ui.handlers import (
@@ -32,11 +31,6 @@ from ui.handlers import (
 )
 
 SECRET = "市人社局牵头哪些任务？我的身份证号是123"
-
-
-@pytest.fixture(scope="module")
-def notice() -> Notice:
-    return parse_notice()
 
 
 @dataclass

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from assistant.answer import Answer, Citation
-from corpus.parser import parse_notice
 from corpus.records import Notice
 from ui.render import (
     filter_rows,
@@ -20,11 +19,6 @@ from ui.render import (
     render_task_table,
     source_label,
 )
-
-
-@pytest.fixture(scope="module")
-def notice() -> Notice:
-    return parse_notice()
 
 
 def _text(fragment: str) -> str:
