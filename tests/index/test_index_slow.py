@@ -19,7 +19,7 @@ from index.errors import ChromaUnavailableError
 from index.model import MARKER, WHEEL_SHA256, install_model, model_id, verify_model
 from index.store import open_index
 from tests.fakes import FakeEmbeddings
-from tests.processes import free_port
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.slow
 
@@ -98,12 +98,7 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
             time.sleep(0.2)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop(proc)
         log.close()
 
 
