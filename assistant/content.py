@@ -202,7 +202,7 @@ class Terms:
             words = (term, *self.synonyms(term))
             df = sum(any(w in s for w in words) for s in self._sentences)
             n = len(self._sentences)
-            self._weights[term] = 1.0 if df == 0 else 1.0 + math.log(n / (1 + df))
+            self._weights[term] = 1.0 if df == 0 else max(0.3, 1.0 + math.log((n - df + 0.5) / (df + 0.5)))
         return self._weights[term]
 
     def matches(self, term: str, sentence: str) -> bool:

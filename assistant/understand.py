@@ -1272,7 +1272,17 @@ def _word_across(text: str, i: int, size: int, window: str, fixed: str) -> bool:
         pairs.append(text[pos - 1 : pos + 1])
     if k == size - 1 and pos + 1 < len(text):
         pairs.append(text[pos : pos + 2])
-    return any(p in PHRASES_DICT for p in pairs)
+    return any(p in PHRASES_DICT or _in_dictionary(p) for p in pairs)
+
+
+def _in_dictionary(word: str) -> bool:
+    """Whether the retriever's word list (jieba's) holds ``word`` (之间, 之后): loaded only when a sound-alike
+    of a notice term is being weighed, which the table path rarely needs."""
+    from index.bm25 import shared_tokenizer
+
+    tokenizer = shared_tokenizer()
+    tokenizer.check_initialized()
+    return bool(tokenizer.FREQ.get(word))
 
 
 _FUNCTION_CHARS = set("个的了是在有和与及或这那哪几么吗呢吧啊也都就要会能把被给对向从到由为以其该此每各某")

@@ -29,7 +29,7 @@ from assistant.query import (
     SmallTalk,
     TableQuery,
 )
-from assistant.understand import read
+from assistant.understand import read, respell
 from corpus.agencies import resolve
 from corpus.records import Notice
 
@@ -534,3 +534,15 @@ def test_other_question(notice: Notice, question: str, route: str, expected: Int
             expected.unknown_units,
             expected.tasks,
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("学徒至由哪个部门牵头", "学徒制由哪个部门牵头"),  # a term of the notice, misheard
+        # 企业之间 sounds like 企业职…, but 之间 is a word of its own: nothing to put right
+        ("学校和企业之间的信息怎么打通", "学校和企业之间的信息怎么打通"),
+    ],
+)
+def test_respell_leaves_words_of_their_own(notice: Notice, text: str, fixed: str) -> None:
+    assert respell(text, notice)[0] == fixed
