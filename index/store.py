@@ -284,7 +284,7 @@ def _open_locked(
         if mode == "embedded":
             _write_manifest_file(settings.index_dir, stored)
         return NoticeIndex(
-            _vectorstore(client, settings.index.collection, embeddings),
+            _vectorstore(client, settings.index.collection, embeddings, documents),
             documents,
             stored,
             client=client,
@@ -389,14 +389,18 @@ def _inspect(client: ClientAPI, name: str, expected: Manifest) -> tuple[str | No
     return None, stored
 
 
-def _vectorstore(client: ClientAPI, name: str, embeddings: Embeddings) -> Chroma:
-    from langchain_chroma import Chroma
+def _vectorstore(
+    client: ClientAPI, name: str, embeddings: Embeddings, documents: Sequence[Document]
+) -> Chroma:
+    """The LangChain store over the collection; its searches take the documents from ``documents``."""
+    from index.vectorstore import NoticeChroma
 
-    return Chroma(
+    return NoticeChroma(
         client=client,
         collection_name=name,
         embedding_function=embeddings,
         collection_configuration={"hnsw": {"space": "cosine"}},
+        documents=documents,
     )
 
 
@@ -422,7 +426,7 @@ def _build(
         metadata={MANIFEST_KEY: ""},
         embedding_function=None,
     )
-    store = _vectorstore(client, name, embeddings)
+    store = _vectorstore(client, name, embeddings, documents)
     with tqdm(total=len(documents), desc="embedding", unit="doc", disable=not progress) as bar:
         for i in range(0, len(documents), _BATCH):
             batch = documents[i : i + _BATCH]
@@ -520,7 +524,7 @@ def _open_read_only(
         "%s is read-only; serving the current index from a copy in %s", settings.data_dir, snapshot
     )
     return NoticeIndex(
-        _vectorstore(client, settings.index.collection, embeddings),
+        _vectorstore(client, settings.index.collection, embeddings, documents),
         documents,
         stored,
         client=client,
