@@ -20,9 +20,11 @@ from index.onnx_encoder import (
     TOKENIZER_FILE,
     OnnxEmbeddings,
     check_export,
+    default_threads,
     encoder_id,
     installed_encoder,
     onnx_dir,
+    session_options,
     verify_onnx,
 )
 from index.store import Manifest, open_index
@@ -286,3 +288,30 @@ def test_a_damaged_graph_fails_quietly_in_preload_and_clearly_in_the_query(
     with pytest.raises(ModelMissingError, match="cannot load .*model.onnx.*run `notice-qa model`"):
         enc.embed_query("学校")
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_threads_change_no_vector(tmp_path: Path, threads: int) -> None:
+    path = _tiny_export(tmp_path / "onnx")
+    one = OnnxEmbeddings(path, "tiny@0", threads=1)
+    enc = OnnxEmbeddings(path, "tiny@0", threads=threads)
+    texts = ["产教 融合", "学校 企业 资金", "外语"]
+    assert enc.embed_documents(texts) == one.embed_documents(texts)
+
+
+def test_session_options_free_memory_between_queries() -> None:
+    options = session_options(2)
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (2, 1)
+    assert not options.enable_cpu_mem_arena
+    assert not options.enable_mem_pattern
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_default_threads_fit_the_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert default_threads() == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert default_threads() == 2
+    assert OnnxEmbeddings(_tiny_export(tmp_path / "onnx"), "tiny@0").threads == 2
+    with pytest.raises(ValueError, match="threads must be > 0, got 0"):
+        OnnxEmbeddings(_tiny_export(tmp_path / "onnx2"), "tiny@0", threads=0)
