@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from corpus.settings import Settings
 from eval.cli import BENCH, EVAL
 from index.cli import HEALTH, INDEX, MODEL, CliError, Command, run_commands
+from index.runtime import one_shot
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_commands("notice-qa", DESCRIPTION, COMMANDS, argv)
 
 
+@one_shot  # start, answer, exit: no collector passes over the ~1M objects start-up builds (~1 s cold)
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.chain import Conversation
     from assistant.wiring import load_assistant
