@@ -489,4 +489,4 @@ def test_the_real_server_logs_one_clean_line_per_turn_and_keeps_its_queue(
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f]", log)
     assert "gradio event failed" in log
     turns = [line for line in log.splitlines() if "route=" in line and f"len={len(secret)}" in line]
-    assert len(turns) == 1, turns  # the UI's line only; the assistant's own turn line is dropped
+    assert len(turns) == 1, turns  # one line per turn, written by Assistant.ask
