@@ -1059,7 +1059,10 @@ def _leftover_hits(r: Reading) -> int:
             chars[i] = "|"
     rest = "".join(chars)
     grams = {rest[i : i + 2] for i in range(len(rest) - 1)}
-    grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - _GENERIC_GRAMS
+    # A gram with a function character (企业的, 业的) names no content: it only echoes the grammar around a word.
+    grams = {
+        g for g in grams if all("\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS for c in g)
+    } - _GENERIC_GRAMS
     return sum(g in r.notice.text for g in grams)
 
 
@@ -1125,7 +1128,7 @@ def _row_named(r: Reading) -> int | None:
         for t in r.notice.tasks
         for part in re.split(r"\|", text)
         for i in range(len(part) - 2)
-        if all("\u4e00" <= c <= "\u9fff" for c in part[i : i + 3])
+        if all("\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS for c in part[i : i + 3])
         and part[i : i + 3] in t.content
         and part[i : i + 3] not in r.notice.text.replace(t.content, "")
     }
@@ -1297,7 +1300,11 @@ def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
         i = 0
         while i <= len(text) - size:
             window = text[i : i + size]
-            if all("\u4e00" <= c <= "\u9fff" for c in window) and window not in notice.text:
+            # A run with a function character (业的事) spans grammar, not a term: nothing to put right.
+            if (
+                all("\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS for c in window)
+                and window not in notice.text
+            ):
                 found = [
                     g
                     for g in index.get(syllables(window), [])
