@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -272,6 +272,21 @@ class Settings(BaseSettings):
 
 
 _TOP_LEVEL = [name for name in Settings.model_fields if name not in _SECTIONS]
+_ENV_NAMES = {(name,): ENV_PREFIX + name.upper() for name in _TOP_LEVEL} | {
+    (section, name): ENV_PREFIX + flat.upper() for flat, (section, name) in _FLAT.items()
+}
+
+
+def describe_error(exc: ValidationError) -> str:
+    """A bad setting in one line, by the name a deployer sets: ``NOTICE_QA_TOP_K (index.top_k): … got 0``."""
+    parts = []
+    for error in exc.errors():
+        loc = tuple(str(p) for p in error["loc"])
+        where = ".".join(loc)
+        name = _ENV_NAMES.get(loc)
+        shown = f"{name} ({where})" if name else where
+        parts.append(f"{shown}: {error['msg']}, got {error.get('input')!r}")
+    return "bad setting: " + "; ".join(parts)
 
 
 def _default(info: FieldInfo) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from corpus.errors import NoticeQAError
-from corpus.settings import Settings
+from corpus.settings import Settings, describe_error
 from index.offline import go_offline
 
 log = logging.getLogger("notice_qa")
@@ -113,7 +113,7 @@ def run_commands(
         return 130
     except Exception as exc:
         if _is_ours(exc):  # an expected failure (index, model, server, input file): it names its fix
-            sys.stderr.write(f"notice-qa: {' '.join(str(exc).split())}\n")
+            sys.stderr.write(f"notice-qa: {' '.join(_message(exc).split())}\n")
             return 1
         # A bug: one line on screen, the traceback in the log under a reference the user can quote.
         ref = f"{os.getpid():x}-{int(time.time()) % 100000:05d}"
@@ -123,6 +123,12 @@ def run_commands(
             f"reference {ref}\n"
         )
         return 2
+
+
+def _message(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    return describe_error(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
 def _is_ours(exc: Exception) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from corpus.parser import load_notice
-from corpus.settings import AppSettings, Settings, settings_table
+from corpus.settings import AppSettings, Settings, describe_error, settings_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 DOCS = [README, *sorted((README.parent / "docs").glob("*.md"))]
@@ -106,3 +106,14 @@ def test_notice_path_is_read(tmp_path: Path, notice) -> None:
     copy = tmp_path / "notice.txt"
     copy.write_text(notice.text, encoding="utf-8")
     assert load_notice(Settings(notice_path=copy).notice_path).text == notice.text
+
+
+def test_a_bad_value_is_described_by_the_name_a_deployer_sets(monkeypatch) -> None:
+    monkeypatch.setenv("NOTICE_QA_TOP_K", "0")
+    monkeypatch.setenv("NOTICE_QA_REVIEW", "maybe")
+    with pytest.raises(ValidationError) as info:
+        Settings()
+    message = describe_error(info.value)
+    assert message.startswith("bad setting: ")
+    assert "NOTICE_QA_TOP_K (index.top_k): Input should be greater than 0, got '0'" in message
+    assert "NOTICE_QA_REVIEW (review.enabled): " in message
