@@ -272,7 +272,7 @@ class Settings(BaseSettings):
 
 
 _TOP_LEVEL = [name for name in Settings.model_fields if name not in _SECTIONS]
-_ENV_NAMES = {(name,): ENV_PREFIX + name.upper() for name in _TOP_LEVEL} | {
+_ENV_NAMES: dict[tuple[str, ...], str] = {(name,): ENV_PREFIX + name.upper() for name in _TOP_LEVEL} | {
     (section, name): ENV_PREFIX + flat.upper() for flat, (section, name) in _FLAT.items()
 }
 
