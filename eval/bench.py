@@ -98,7 +98,10 @@ def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False)
     answers_per_level = 40 if quick else 200
     mixed = [q for pair in zip(TABLE_QUESTIONS, CONTENT_QUESTIONS, strict=True) for q in pair]
 
-    _say(f"bench: {'quick' if quick else 'full'} run, {os.cpu_count()} CPUs")
+    load_at_start = os.getloadavg()
+    _say(
+        f"bench: {'quick' if quick else 'full'} run, {os.cpu_count()} CPUs, load average {load_at_start[0]:.2f}"
+    )
     assistant = load_assistant(settings)
     first = _time_call(lambda: assistant.ask(CONTENT_QUESTIONS[0]))  # loads the model, opens the index
     warm = {
@@ -164,7 +167,7 @@ def run_bench(settings: Settings, out_path: Path | None, *, quick: bool = False)
         for key, t in TARGETS.items()
     }
     report: dict[str, Any] = {
-        "environment": _environment(quick),
+        "environment": _environment(quick) | {"load_average_at_start": load_at_start},
         "first_content_answer_ms": first,
         "warm": warm,
         "cold": cold,
@@ -252,6 +255,7 @@ def _query_path(
         "warm_content_p50_ms": warm["p50_ms"],
         "warm_content_p95_ms": warm["p95_ms"],
         "cold_content_s": cold["median_s"],
+        "cold_content_cpu_s": cold["median_cpu_s"],
         "cold_content_runs": cold["runs"],
         "cold_content_rss_mb": cold["max_rss_mb"],
         "serve": serve,
@@ -451,24 +455,30 @@ def _cold(
     """Wall time and peak RSS of ``python -m module args`` in a fresh process, median over ``runs``."""
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"} | (env or {})
     times: list[float] = []
+    cpu: list[float] = []
     rss: list[float] = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="notice-qa-cold-") as tmp:
             peak = Path(tmp) / "vmhwm"
             cmd = [sys.executable, "-c", _PEAK_RSS_WRAPPER, str(peak), module, *args]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
             elapsed = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if proc.returncode != 0:
                 last = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
                 failures.append(f"python -m {module} {' '.join(args)} exited {proc.returncode}: {last}")
                 continue
             times.append(elapsed)
+            # CPU seconds (user + system, all threads): less swayed than wall time by others' load on the cores.
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             if peak.is_file():
                 rss.append(int(peak.read_text() or 0) / 1024)
     return {
         "runs": [round(t, 3) for t in times],
         "median_s": statistics.median(times) if times else None,
+        "median_cpu_s": statistics.median(cpu) if cpu else None,
         "max_rss_mb": max(rss) if rss else None,
     }
 
@@ -554,9 +564,11 @@ def format_report(r: dict[str, Any]) -> str:
     if r.get("query_paths"):
         lines += ["", *_paths_table(r["query_paths"], t)]
     env = r["environment"]
+    start = env.get("load_average_at_start")
     lines.append(
         f"({env['cpus']} CPUs, torch threads {env['torch_threads']}, load average "
-        f"{' '.join(f'{x:.2f}' for x in env['load_average'])}; "
+        + (f"{' '.join(f'{x:.2f}' for x in start)} at the start, " if start else "")
+        + f"{' '.join(f'{x:.2f}' for x in env['load_average'])} at the end; "
         f"first content answer {r['first_content_answer_ms']:.0f} ms)"
     )
     return "\n".join(lines)
@@ -594,6 +606,7 @@ def _paths_table(paths: dict[str, Any], t: dict[str, Any]) -> list[str]:
         rows.append((label, _fmt(b, fmt), _fmt(a, fmt), _fmt(_ratio(b, a), ".1f", "x"), verdict))
 
     add("cold CLI content answer s", "cold_content_s", ".2f", "cold_content")
+    add("cold CLI content answer, CPU s", "cold_content_cpu_s", ".2f")
     add("RSS MB CLI content", "cold_content_rss_mb", ".0f")
     add("warm content p50 ms", "warm_content_p50_ms", ".2f", "content_p50")
     add("warm content p95 ms", "warm_content_p95_ms", ".2f")

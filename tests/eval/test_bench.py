@@ -27,6 +27,7 @@ def _path(encoder: str, cold: float, p50: float, serve: dict[str, Any]) -> dict[
         "warm_content_p50_ms": p50,
         "warm_content_p95_ms": p50 * 2,
         "cold_content_s": cold,
+        "cold_content_cpu_s": cold * 0.8,
         "cold_content_runs": [cold],
         "cold_content_rss_mb": 700.0,
         "serve": serve,
@@ -67,6 +68,7 @@ def test_paths_table_puts_before_beside_after_with_the_after_verdicts() -> None:
     assert "before (sentence-transformers)" in lines[0]
     assert "after (onnx@0123)" in lines[0]
     assert _row(lines, "cold CLI content answer s") == ["9.30", "1.90", "4.9x", "≤", "2", "s", "met"]
+    assert _row(lines, "cold CLI content answer, CPU s") == ["7.44", "1.52", "4.9x"]
     assert _row(lines, "warm content p50 ms") == ["20.00", "16.00", "1.2x", "≤", "15", "ms", "MISSED"]
     assert _row(lines, "serve: RSS MB idle") == ["862", "480", "1.8x", "≤", "500", "MB", "met"]
     assert _row(lines, f"serve: RSS MB peak, {SERVE_SESSIONS} sessions") == [
