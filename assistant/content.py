@@ -32,6 +32,8 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _ASKED = re.compile(r"(?:什么样的|什么样|什么|哪些|哪几|哪种|哪类|何种|啥)([^，,。？?！!；;：:、\s]{1,10})")
 # How much more the asked-for word counts than the question's other topic words when sentences are compared.
 FOCUS_WEIGHT = 1.5
+# A sentence holding the asked-for term answers before a better-scored one without it, down to this share.
+FOCUS_FLOOR = 0.4
 _FUNCTION_CHARS = "的了吗呢啊吧么是有在和与及或也都就要会能"
 _LATIN_WORD = re.compile(r"^[A-Za-z]")
 
@@ -332,6 +334,17 @@ def best_passages(
     scored.sort(key=lambda p: (-p.score, p.source, p.index))
     if not scored:
         return []
+    # What the question asks for must be answered: when the best sentence does not hold the asked-for term
+    # (有什么好处) and a nearly-as-good one does (…加大政策扶持), that one answers.
+    if focus and not any(terms.matches(f, scored[0].text) for f in focus):
+        holding = [
+            p
+            for p in scored
+            if p.score >= FOCUS_FLOOR * scored[0].score and any(terms.matches(f, p.text) for f in focus)
+        ]
+        if holding:
+            scored.remove(holding[0])
+            scored.insert(0, holding[0])
     top = scored[0]
     if _heading_like(top, notice):
         order = _siblings(top, notice)

@@ -15,6 +15,9 @@ from corpus.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Candidates the words alone or the meaning alone rank first are kept, whatever the fusion says.
+KEEP_TOP = 3
+
 
 def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRetriever]:
     """A callable that opens (building or refreshing if needed) the index and returns its hybrid retriever."""
@@ -32,7 +35,8 @@ def retriever_factory(settings: Settings, notice: Notice) -> Callable[[], BaseRe
         store = open_index(
             settings, embeddings, notice, rebuild=settings.index.chroma_url is None, progress=False
         )
-        return store.retriever(k=settings.index.top_k)
+        # The fused top k, and the first 3 of each ranking besides: the sentence pick weighs them all.
+        return store.retriever(k=settings.index.top_k).model_copy(update={"keep_top": KEEP_TOP})
 
     return make
 

@@ -33,6 +33,9 @@ class HybridRetriever(BaseRetriever):
     sim_k: int = Field(default=160, gt=0)
     rrf_k: int = Field(default=60, ge=0)
     kinds: tuple[str, ...] | None = None
+    # The first ``keep_top`` of each ranking are also returned (after the fused ``k``): a passage only the words
+    # find (三、切实加大政策扶持。 for 好处) or only the meaning finds is still a candidate for the answer.
+    keep_top: int = Field(default=0, ge=0)
 
     def _dense(self, query: str) -> list[tuple[Document, float]]:
         kwargs: dict[str, Any] = {}
@@ -69,6 +72,10 @@ class HybridRetriever(BaseRetriever):
             bm25[key], bm25_rank[key] = score, rank
             rrf[key] = rrf.get(key, 0.0) + 1.0 / (self.rrf_k + rank)
         order = sorted(rrf, key=lambda key: (-rrf[key], key))[: self.k]
+        firsts = [_key(doc) for doc, _ in dense[: self.keep_top]] + [
+            _key(doc) for doc, _ in sparse[: self.keep_top]
+        ]
+        order += [key for key in dict.fromkeys(firsts) if key not in order]
         results: list[Document] = []
         for key in order:
             doc = by_id[key]

@@ -195,3 +195,17 @@ def test_an_english_question_needs_its_english_words_in_the_notice() -> None:
     # The model's similarity is calibrated on Chinese: close meaning alone does not admit English.
     assert GATE.admits(0.0, 0.9, english_share=0.6)
     assert not GATE.admits(1.0, 0.9, english_share=0.34)  # Who won the football match? (match → 协调)
+
+
+def test_what_is_asked_for_must_be_answered(notice: Notice) -> None:
+    # task-5 holds 企业, 参与, 职业教育 and is closer in meaning; only 第三条 holds 好处's word (政策扶持).
+    answerer, _ = _answerer(notice, {"task-5": 0.83, "clause-3:s1": 0.70})
+    reply = answerer.answer("企业参与职业教育有什么好处")
+    assert "划拨" in reply.text  # 第三条's sentences under its heading
+    assert "信贷" in reply.text
+    assert "独资" not in reply.text
+
+
+def test_without_an_asked_for_term_the_best_sentence_answers(notice: Notice) -> None:
+    answerer, _ = _answerer(notice, {"task-5": 0.83, "clause-3:s1": 0.70})
+    assert "独资" in answerer.answer("企业参与职业教育").text

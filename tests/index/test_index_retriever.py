@@ -78,6 +78,16 @@ def test_k_caps_the_results(index: NoticeIndex) -> None:
     assert len(index.retriever(k=2).invoke("市教育局")) == 2
 
 
+def test_keep_top_adds_each_rankings_first(index: NoticeIndex) -> None:
+    plain = index.retriever(k=1)
+    wide = plain.model_copy(update={"keep_top": 2})
+    docs = wide.invoke("三重一创")
+    assert [d.id for d in docs[:1]] == [d.id for d in plain.invoke("三重一创")]  # the fused order first
+    firsts = {d.id for d, _ in plain.bm25.rank("三重一创", 2)}
+    assert firsts <= {d.id for d in docs}  # then the words' first two, whatever their fused rank
+    assert len(docs) <= 1 + 2 + 2
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("k", 0), ("fetch_k", 0), ("rrf_k", -1)],
