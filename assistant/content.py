@@ -147,10 +147,13 @@ class Terms:
     def focus(self, question: str, terms: list[str]) -> frozenset[str]:
         """The topic term a question asks for: the last one in the phrase after its question word (the head of
         that phrase: 哪些实打实的扶持 → 扶持). Empty when the question word asks for no topic (哪一条)."""
+        from assistant.understand import words  # the vocabulary's one reader
+
+        frame = set(words()["questions"]["frame"])
         found: set[str] = set()
         for m in _ASKED.finditer(question):
             phrase = m.group(1)
-            held = [t for t in terms if t in phrase]
+            held = [t for t in terms if t in phrase and t not in frame]
             if held:
                 found.add(max(held, key=lambda t: phrase.rfind(t)))
         return frozenset(found)

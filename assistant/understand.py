@@ -1112,7 +1112,8 @@ def _row_named(r: Reading) -> int | None:
         return None
     text = r.text
     for t in s.tokens:
-        if t.kind.startswith(("q:", "role:")):
+        # 政策 as a frame (什么政策) is still a word of a row's content (加大政策扶持): kept
+        if t.kind.startswith(("q:", "role:")) and t.kind != "q:frame":
             text = text.replace(str(t.value), "|")
     grams = {text[i : i + 2] for i in range(len(text) - 1)}
     grams = {g for g in grams if all("\u4e00" <= c <= "\u9fff" for c in g)} - _GENERIC_GRAMS
@@ -1122,7 +1123,9 @@ def _row_named(r: Reading) -> int | None:
     (best, number), (second, _) = scored[0], scored[1]
     if best >= 3 and best / len(grams) >= 0.5 and best > second:
         return number
-    # A phrase of three or more characters that only one row holds (学徒制 → 第14项).
+    # A phrase of three or more characters that only one row holds (学徒制 → 第14项); the clauses may hold it
+    # too (加大政策扶持 is 第22项 and 第三条's heading): the question asks who does a row.
+    others = {t.number: "|".join(o.content for o in r.notice.tasks if o is not t) for t in r.notice.tasks}
     rows = {
         t.number
         for t in r.notice.tasks
@@ -1130,7 +1133,7 @@ def _row_named(r: Reading) -> int | None:
         for i in range(len(part) - 2)
         if all("\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS for c in part[i : i + 3])
         and part[i : i + 3] in t.content
-        and part[i : i + 3] not in r.notice.text.replace(t.content, "")
+        and part[i : i + 3] not in others[t.number]
     }
     return rows.pop() if len(rows) == 1 else None
 

@@ -84,6 +84,7 @@ def test_topic_terms(notice: Notice, question: str, terms: list[str]) -> None:
         ("政府到底给哪些实打实的扶持", {"扶持"}),  # the head of the asked phrase is its last topic word
         ("讲钱的是正文哪一条", set()),  # 哪一条 asks for a clause, no topic
         ("学徒制是怎么回事", set()),  # no question word before a topic
+        ("新工科是什么意思", set()),  # 意思 is a frame (words.toml), not a topic
     ],
 )
 def test_the_asked_for_term(notice: Notice, question: str, focus: set[str]) -> None:

@@ -298,6 +298,8 @@ TABLE: list[tuple[str, T]] = [
     ("第23项是什么", T([23], P.CONTENT)),
     ("市科技局牵头的任务属于哪一类", T([10], P.CATEGORY)),
     ("共享信息平台谁来建", T([19], P.UNITS)),
+    # a row named by a phrase 第三条 also holds (its heading), with a frame word inside it (政策)
+    ("加大政策扶持这项任务由哪些单位负责", T([22], P.UNITS)),
     ("新型学徒制由哪个部门牵头", T([14], P.LEAD)),
     ("市教育局在第10项里是什么角色", T([10], P.ROLE, focus=("市教育局",))),
     # -- comparisons of rows ------------------------------------------------------------------------------------
