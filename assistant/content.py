@@ -201,13 +201,21 @@ class Terms:
         return word in self._text or any(s in self._text for s in self.synonyms(word))
 
     def weight(self, term: str) -> float:
-        """How much a term tells sentences apart: 1 + log(sentences / (1 + sentences holding it or a synonym)).
-        A term the notice does not hold at all weighs 1: it cannot favour any sentence."""
+        """How much a term tells sentences apart: 1 + log((n - df + 0.5) / (df + 0.5)) over the notice's n
+        sentences, df of them holding it or a synonym (rare words count more; at least 0.3). A compound the
+        notice holds only by its halves (财政资金 → 财政, 资金) weighs what its halves weigh on average; a term
+        it does not hold at all weighs 1: it cannot favour any sentence."""
         if term not in self._weights:
             words = (term, *self.synonyms(term))
             df = sum(any(w in s for w in words) for s in self._sentences)
             n = len(self._sentences)
-            self._weights[term] = 1.0 if df == 0 else max(0.3, 1.0 + math.log((n - df + 0.5) / (df + 0.5)))
+            if df:
+                value = max(0.3, 1.0 + math.log((n - df + 0.5) / (df + 0.5)))
+            else:
+                halves = [term[i : i + 2] for i in range(0, len(term) - 1, 2)] if len(term) >= 4 else []
+                held = [self.weight(h) for h in halves if self._held(h)]
+                value = sum(held) / len(held) if held else 1.0
+            self._weights[term] = value
         return self._weights[term]
 
     def matches(self, term: str, sentence: str) -> bool:

@@ -210,3 +210,10 @@ def test_what_is_asked_for_must_be_answered(notice: Notice) -> None:
 def test_without_an_asked_for_term_the_best_sentence_answers(notice: Notice) -> None:
     answerer, _ = _answerer(notice, {"task-5": 0.83, "clause-3:s1": 0.70})
     assert "独资" in answerer.answer("企业参与职业教育").text
+
+
+def test_a_compound_held_by_its_halves_weighs_what_they_weigh(notice: Notice) -> None:
+    terms = Terms(notice)
+    # 财政资金 is not in the notice, 财政 and 资金 are: it tells sentences apart as they do, not like an unknown word.
+    assert terms.weight("财政资金") == pytest.approx((terms.weight("财政") + terms.weight("资金")) / 2)
+    assert terms.weight("足球比赛") == 1.0
