@@ -329,6 +329,8 @@ class Assistant:
                 cite=tuple(good),
             )
         related = self._content_answerer.related(q.topic)
+        if q.kind in _NUMBER_KINDS and related and _states_the_number(q.topic, related[0].text):
+            return self._content_answerer.answer(q.topic)  # 每年评几次 → 每年组织一次: the notice says it
         if related:
             quotes = "\n".join(f"「{p.text}」（{source_label(p.source, self.notice)}）" for p in related)
             return Reply(f"{message}\n通知相关的原文是：\n{quotes}", refused=True, extra=tuple(related))
@@ -375,3 +377,15 @@ def _asked_numbers(q: TableQuery) -> list[int]:
         if isinstance(c, NumberIn) and not c.previous:
             out.extend(n for n in sorted(c.numbers) if n not in out)
     return out
+
+
+# Refusals of a number the notice is thought not to give; when the related sentence gives that very count
+# (几次 → 一次), the notice does answer.
+_NUMBER_KINDS = frozenset({"count", "stats", "amount"})
+_NUMERAL = "一二两三四五六七八九十百千万0123456789"
+
+
+def _states_the_number(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` states the count ``question`` asks for: a numeral before the asked classifier."""
+    asked = re.search(r"(?:多少|几)([次个家所名位批期届轮])", question)
+    return asked is not None and re.search(f"[{_NUMERAL}]{asked.group(1)}", sentence) is not None

@@ -350,3 +350,17 @@ def test_a_tail_that_leans_on_the_question_keeps_it_whole(table_assistant: Assis
     # 「…有哪些？市财政局」 names its unit after the question: one question, not two.
     answer = table_assistant.ask("以非牵头身份参与的任务有哪些？市财政局")
     assert list(answer.tasks) == [10]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "states"),
+    [
+        ("示范项目一年评几次", "每年组织一次产教融合示范项目评审。", True),  # the notice gives the count
+        ("有几个试点", "谋划和推进一批产教融合市级试点项目", False),  # 一批 is no count of 个
+        ("每年切多少钱", "每年从市“三重一创”建设专项引导资金中切块用于产教融合发展项目", False),
+    ],
+)
+def test_a_count_the_notice_states_is_not_refused(question: str, sentence: str, states: bool) -> None:
+    from assistant.chain import _states_the_number
+
+    assert _states_the_number(question, sentence) is states
