@@ -67,6 +67,9 @@ BLIND5_MIN_ACCURACY := 0.99
 CONTENT5_MIN_ACCURACY := 0.91
 # Written blind after all of the above and run once (first run 94.0%); tuned since.
 BLIND6_MIN_ACCURACY := 0.98
+# Written blind in session 3 (content, clause, header, refusal in everyday words), sealed while issue 9's second
+# round was built, run once (first run 88.2%); looked at since, so tuned.
+CONTENT6_MIN_ACCURACY := 0.95
 
 test: install-test browser postgres
 	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
@@ -78,6 +81,7 @@ test: install-test browser postgres
 	$(BIN)/notice-qa eval --set eval/data/blind5.jsonl --min-accuracy $(BLIND5_MIN_ACCURACY) --report reports/blind5.json
 	$(BIN)/notice-qa eval --set eval/data/content5.jsonl --min-accuracy $(CONTENT5_MIN_ACCURACY) --report reports/content5.json
 	$(BIN)/notice-qa eval --set eval/data/blind6.jsonl --min-accuracy $(BLIND6_MIN_ACCURACY) --report reports/blind6.json
+	$(BIN)/notice-qa eval --set eval/data/content6.jsonl --min-accuracy $(CONTENT6_MIN_ACCURACY) --report reports/content6.json
 	$(BIN)/python -m pytest
 
 test-fast: install-test

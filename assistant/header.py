@@ -166,45 +166,68 @@ _DATE = re.compile(r"几月|几号发|哪天|哪一天|日期|什么时候|何�
 
 
 def header_reply(text: str, notice: Notice, *, clause_asked: bool = False) -> Reply | None:
-    """The header fact a question asks for, or None when it asks for none."""
+    """The header facts a question asks for (every one it asks, in the header's order), or None when it asks
+    for none. 省里那个实施意见是哪个机关印发的 asks about the provincial document, not this notice."""
     h = notice.header
     if _DATE.search(text):
         return None
     if (reply := _membership(text, h)) is not None:
         return reply
-    if _IMPLEMENTED_NUMBER.search(text) or (
-        _NUMBER.search(text) and re.search(r"省|上级|皖政办|实施意见", text)
-    ):
-        number = _implemented_number(h)
-        return Reply(
-            f"本通知贯彻落实的是{h.implements}，其文号是{number}。",
-            extra=(Citation("header", h.implements),),
-        )
+    provincial = bool(_PROVINCIAL.search(text))
+    facts: list[tuple[str, str]] = []  # (the answer's sentence, the header line it cites)
+    if _IMPLEMENTED_NUMBER.search(text) or (_NUMBER.search(text) and provincial):
+        facts.append((f"本通知贯彻落实的是{h.implements}，其文号是{_implemented_number(h)}。", h.implements))
+    if provincial and _ISSUER.search(text):
+        facts.append((f"{h.implements}由{_implemented_issuer(h)}印发。", h.implements))
     if _YEAR.search(text) and not re.search(r"任务|完成|截止|期限|有效|到哪|评审|申报|几月|哪天|几号", text):
         year = _year(h.doc_number)
-        return Reply(
-            f"从文号{h.doc_number}看，这是{year}年的文件；通知正文没有印出具体的印发日期（成文日期）。",
-            extra=(Citation("header", h.doc_number),),
+        facts.append(
+            (
+                f"从文号{h.doc_number}看，这是{year}年的文件；通知正文没有印出具体的印发日期（成文日期）。",
+                h.doc_number,
+            )
         )
     if _ATTACHMENT.search(text):
-        return Reply(
-            f"本通知的附件是「{h.attachment_title}」，共列{len(notice.tasks)}项任务。",
-            extra=(Citation("header", h.attachment_title),),
+        facts.append(
+            (f"本通知的附件是「{h.attachment_title}」，共列{len(notice.tasks)}项任务。", h.attachment_title)
         )
-    if _NUMBER.search(text):
-        return Reply(f"本通知的文号是{h.doc_number}。", extra=(Citation("header", h.doc_number),))
+    if not provincial and _ISSUER.search(text):
+        facts.append((f"本通知由{h.issuer}印发，文号{h.doc_number}。", h.issuer))
+    if not provincial and _NUMBER.search(text):
+        facts.append((f"本通知的文号是{h.doc_number}。", h.doc_number))
     if _CC.search(text):
-        return Reply(f"本通知抄送：{h.cc}。", extra=(Citation("header", h.cc),))
+        facts.append((f"本通知抄送：{h.cc}。", h.cc))
     if _ADDRESSEES.search(text):
-        return Reply(f"本通知主送：{h.addressees}。", extra=(Citation("header", h.addressees),))
-    if _ISSUER.search(text):
-        return Reply(f"本通知由{h.issuer}印发，文号{h.doc_number}。", extra=(Citation("header", h.issuer),))
-    if _IMPLEMENTS.search(text):
-        return Reply(f"本通知是为贯彻落实{h.implements}精神而发。", extra=(Citation("header", h.implements),))
+        facts.append((f"本通知主送：{h.addressees}。", h.addressees))
+    if _IMPLEMENTS.search(text) and not any(line == h.implements for _, line in facts):
+        facts.append((f"本通知是为贯彻落实{h.implements}精神而发。", h.implements))
     if _TITLE.search(text) and not (clause_asked or re.search(r"\d条|各条|每条|第.条", text)):
         # 各条的标题 asks for the clause headings, not the notice's title
-        return Reply(f"本通知的标题是《{h.title}》（{h.doc_number}）。", extra=(Citation("header", h.title),))
-    return None
+        facts.append((f"本通知的标题是《{h.title}》（{h.doc_number}）。", h.title))
+    # A fact another sentence already states (the number, in the issuer's or the year's sentence) is not repeated.
+    kept = [
+        (sentence, line)
+        for i, (sentence, line) in enumerate(facts)
+        if not any(
+            j != i and line in other and len(other) > len(sentence) for j, (other, _) in enumerate(facts)
+        )
+    ]
+    if not kept:
+        return None
+    return Reply(
+        "\n".join(sentence for sentence, _ in kept),
+        extra=tuple(dict.fromkeys(Citation("header", line) for _, line in kept)),
+    )
+
+
+# The provincial document this notice implements, named instead of this notice.
+_PROVINCIAL = re.compile(r"省里|省政府|省办公厅|省级|上级|皖政办|实施意见|[Pp]rovincial")
+
+
+def _implemented_issuer(h: Header) -> str:
+    """安徽省人民政府办公厅, from the implemented document's title 《安徽省人民政府办公厅关于…》."""
+    m = re.search(r"《(.+?(?:办公厅|办公室|人民政府|委员会|厅|局))关于", h.implements)
+    return m.group(1) if m else "（该文件标题未写明发文机关）"
 
 
 def _implemented_number(h: Header) -> str:

@@ -97,10 +97,12 @@ def task_citation(task: Task) -> Citation:
 
 
 def task_lines(tasks: list[Task] | tuple[Task, ...], unit: str | None = None) -> str:
+    """One line per row: its first sentence, shortened; a single row is given whole (what it asks, all of it)."""
     lines = []
     for t in tasks:
         role = t.role_of(unit) if unit else None
-        lines.append(f"· 第{t.number}项 {brief(t)}{f'（{role.label}）' if role else ''}")
+        text = t.content.rstrip("。") if len(tasks) == 1 else brief(t)
+        lines.append(f"· 第{t.number}项 {text}{f'（{role.label}）' if role else ''}")
     return "\n".join(lines)
 
 

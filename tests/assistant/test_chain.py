@@ -364,3 +364,13 @@ def test_a_count_the_notice_states_is_not_refused(question: str, sentence: str, 
     from assistant.chain import _states_the_number
 
     assert _states_the_number(question, sentence) is states
+
+
+def test_a_single_row_in_a_list_is_given_whole(notice: Notice) -> None:
+    from assistant.phrasing import task_lines
+
+    one = task_lines([notice.tasks[18]], "行业协会")  # 第19项: three short sentences
+    assert "优化市场中介服务" in one
+    assert "打造共享信息平台" in one
+    many = task_lines([notice.tasks[18], notice.tasks[6]], "行业协会")
+    assert "打造共享信息平台" not in many  # a list of several gives each row's first sentence

@@ -32,6 +32,16 @@ CC = "市委有关部门，市人大常委会办公室，市政协办公室"
         ("What is the attachment called?", ["产教融合重点工作任务分工"]),
         ("Who was it copied to?", [CC]),
         ("Which provincial document does it implement?", ["皖政办〔2018〕4号"]),
+        # every fact a question asks, and the provincial document's own issuer
+        (
+            "Who issued this notice, and what is its document number?",
+            ["六安市人民政府办公室", "六政办秘〔2018〕123号"],
+        ),
+        (
+            "这份文件叫什么名字，附件是什么",
+            ["关于切实做好深化产教融合重点工作的通知", "产教融合重点工作任务分工"],
+        ),
+        ("省里那个实施意见是哪个机关印发的", ["安徽省人民政府办公厅", "皖政办〔2018〕4号"]),
         # the implemented provincial document and its own number
         ("是根据省里哪个文件制定的", ["安徽省人民政府办公厅关于深化产教融合的实施意见", "皖政办〔2018〕4号"]),
         ("省里那份文件的文号是多少", ["皖政办〔2018〕4号"]),
