@@ -106,7 +106,7 @@ def measure(labelled: Sequence[Labelled]) -> list[Measured]:
     out = []
     for item in labelled:
         ev = answerer.evidence(item.question)
-        picked = best_passages(answerer._terms, ev.terms, ev.docs, notice)
+        picked = best_passages(answerer._terms, ev.terms, ev.docs, notice, focus=ev.focus)
         out.append(
             Measured(
                 item.question,
