@@ -85,3 +85,20 @@ def test_quick_exit_registers_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_release_memory_trims_on_glibc() -> None:
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert runtime.release_memory() is glibc
+
+
+def test_malloc_arenas_are_limited_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    # 64 is above glibc's own limit here (8 per core): the test process keeps its allocator as it was.
+    assert runtime.limit_malloc_arenas(64) is glibc
+
+
+def test_a_deployers_malloc_arena_max_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert runtime.limit_malloc_arenas() is False
+
+
+def test_malloc_arenas_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="arenas must be > 0, got 0"):
+        runtime.limit_malloc_arenas(0)
