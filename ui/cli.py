@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from corpus.settings import Settings
 from eval.cli import BENCH, EVAL
 from index.cli import HEALTH, INDEX, MODEL, CliError, Command, run_commands
-from index.runtime import one_shot
+from index.runtime import limit_malloc_arenas, one_shot
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
@@ -105,6 +105,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
+
+    limit_malloc_arenas()  # before the server's threads start: they would each keep an arena of freed pages
 
     logging.getLogger().setLevel(logging.INFO)  # a server logs each turn (hashed, never the text by default)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes are not news
