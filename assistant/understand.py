@@ -1218,9 +1218,17 @@ _EN_RANGE = re.compile(r"\btasks?\s*(\d{1,2})\s*(?:to|-|through)\s*(\d{1,2})\b",
 
 
 def english_numbers(text: str) -> str:
-    """task 12 → 第12项; tasks 1 to 10 → 第1到第10项 (the rest of an English question is read as is)."""
+    """task 12 → 第12项; tasks 1 to 10 → 第1到第10项; the notice's subject named in English (industry-education
+    integration → 产教融合, so its "education" is not the education bureau); the rest is read as is."""
     text = _EN_RANGE.sub(lambda m: f"第{m.group(1)}到第{m.group(2)}项", text)
-    return _EN_TASK.sub(lambda m: f"第{m.group(1)}项", text)
+    text = _EN_TASK.sub(lambda m: f"第{m.group(1)}项", text)
+    return _english_subject().sub(load_lexicon().subject, text) if load_lexicon().subject_english else text
+
+
+@cache
+def _english_subject() -> re.Pattern[str]:
+    names = sorted(load_lexicon().subject_english, key=len, reverse=True)
+    return re.compile("|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in names), re.I)
 
 
 _ASKING = re.compile(r"谁|哪|几|什么|吗|多少|是否|有没有|[?？]|who|which|what", re.I)

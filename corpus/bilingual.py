@@ -15,7 +15,7 @@ import gzip
 import importlib.metadata
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -79,23 +79,38 @@ def _gloss_keys(gloss: str) -> list[str]:
 class EnglishBridge:
     """English words and two-word phrases → words of ``text`` (the notice) that CC-CEDICT glosses with them."""
 
-    def __init__(self, text: str, entries: Iterable[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        text: str,
+        entries: Iterable[tuple[str, str]],
+        synonyms: Callable[[str], tuple[str, ...]] | None = None,
+    ) -> None:
+        """``synonyms``: the notice's words for a Chinese word it does not hold (``corpus.synonyms``), so an
+        English word whose own headword is not the notice's still arrives (money → 钱 → 资金, 财政)."""
         self.text = text
-        whole: dict[str, list[str]] = {}  # the gloss is the key: school → 学校
-        part: dict[
-            str, list[str]
-        ] = {}  # the key is a word of a short gloss: school → 高职院校 (higher vocational school)
+        # Keys by how direct they are: a whole gloss of a notice word (school → 学校), a whole gloss of a word
+        # the notice holds a synonym of (money → 钱 → 资金), a word of a short gloss (school → 高职院校).
+        tiers: tuple[dict[str, list[str]], ...] = ({}, {}, {})
         for word, glosses in entries:
-            if len(word) < 2 or not _CJK.match(word) or word not in text:
+            if len(word) < 2 and synonyms is None or not _CJK.match(word):
+                continue
+            held = word in text and len(word) >= 2
+            targets = (word,) if held else (synonyms(word) if synonyms else ())
+            if not targets:
                 continue
             for gloss in re.split(r"[/;]", glosses):
                 for n, key in enumerate(_gloss_keys(gloss)):
-                    found = (whole if n == 0 else part).setdefault(key, [])
-                    if word not in found:
-                        found.append(word)
-        # A whole gloss beats a word of one; among either, the most specific (longest) headwords first.
+                    if not held and n:
+                        continue  # through a synonym, only a whole gloss is close enough
+                    tier = tiers[0 if held and n == 0 else 1 if n == 0 else 2]
+                    # a one-word key under its stems as well: taxes → tax, as the question's words are stemmed
+                    for k in (key, *stems(key)[1:]) if " " not in key else (key,):
+                        found = tier.setdefault(k, [])
+                        found.extend(t for t in targets if t not in found)
+        keys = {k for tier in tiers for k in tier}
         self._index = {
-            k: sorted(whole.get(k) or part[k], key=len, reverse=True)[:MAX_PER_WORD] for k in {*whole, *part}
+            k: sorted(next(t[k] for t in tiers if t.get(k)), key=len, reverse=True)[:MAX_PER_WORD]
+            for k in keys
         }
 
     def words(self, question: str) -> list[str]:
@@ -157,8 +172,9 @@ _LOCK = threading.Lock()
 @functools.cache
 def _notice_bridge() -> EnglishBridge:
     from corpus.parser import read_notice_text
+    from corpus.synonyms import notice_lexicon
 
-    return EnglishBridge(read_notice_text(), read_entries())
+    return EnglishBridge(read_notice_text(), read_entries(), notice_lexicon().synonyms)
 
 
 def notice_bridge() -> EnglishBridge:

@@ -54,6 +54,9 @@ class Lexicon:
     counties: dict[str, tuple[str, ...]]  # full name → short forms
     other_places: tuple[str, ...]
     suggestions: tuple[str, ...]
+    # The notice's subject as English questions name it (industry-education integration → 产教融合).
+    subject: str = ""
+    subject_english: tuple[str, ...] = ()
 
     def agency(self, name: str) -> Agency:
         for a in self.agencies:
@@ -106,6 +109,8 @@ def parse_lexicon(text: str) -> Lexicon:
         counties=counties,
         other_places=_strings(raw.get("places", {}), "other", "places"),
         suggestions=_strings(raw.get("suggestions", {}), "questions", "suggestions"),
+        subject=str(raw.get("subject", {}).get("name", "")),
+        subject_english=tuple(e.lower() for e in _strings(raw.get("subject", {}), "english", "subject")),
     )
 
 

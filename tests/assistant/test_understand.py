@@ -550,6 +550,16 @@ def test_other_question(notice: Notice, question: str, route: str, expected: Int
         )
 
 
+def test_the_subject_named_in_english_is_not_the_education_bureau() -> None:
+    from assistant.understand import english_numbers
+
+    assert (
+        english_numbers("money for industry-education integration projects") == "money for 产教融合 projects"
+    )
+    assert english_numbers("Integration of Industry and Education") == "产教融合"
+    assert "education bureau" in english_numbers("tasks the education bureau leads")
+
+
 @pytest.mark.parametrize(
     ("text", "fixed"),
     [

@@ -36,6 +36,14 @@ def test_two_word_phrases_first_and_unmatched_words_kept() -> None:
     assert bridge.share("pilot scheme airport") == pytest.approx(2 / 3)
 
 
+def test_a_headword_the_text_lacks_arrives_through_its_synonyms() -> None:
+    entries = [*ENTRIES, ("钱", "money/currency"), ("税", "taxes/duties")]
+    synonyms = {"钱": ("资金",), "税": ("减税",)}.get
+    bridge = EnglishBridge("设立专项资金。推行减税政策。", entries, lambda w: synonyms(w, ()))
+    assert bridge.words("money") == ["资金"]  # money → 钱 → 资金
+    assert bridge.words("tax") == ["减税"]  # the gloss 'taxes' is keyed by its stem too
+
+
 def test_stems() -> None:
     assert "company" in stems("companies")
     assert "invest" in stems("investing")
@@ -56,6 +64,7 @@ def test_english_is_two_latin_words() -> None:
         ("internship", "实习"),
         ("trade union", "工会"),
         ("pilot scheme", "试点"),
+        ("money", "资金"),  # through 钱 and the domain list
     ],
 )
 def test_the_shipped_dictionary_reaches_the_notice(question: str, word: str) -> None:
