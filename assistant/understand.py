@@ -1302,9 +1302,54 @@ def _in_dictionary(word: str) -> bool:
 _FUNCTION_CHARS = set("个的了是在有和与及或这那哪几么吗呢吧啊也都就要会能把被给对向从到由为以其该此每各某")
 
 
+@cache
+def _masked_index(notice_text: str) -> dict[str, list[str]]:
+    """Every 4-character run of the notice under each one-character mask (产教融合 → ?教融合, 产?融合 …)."""
+    index: dict[str, list[str]] = {}
+    for run in re.findall(r"[\u4e00-\u9fff]+", notice_text):
+        for i in range(len(run) - 3):
+            gram = run[i : i + 4]
+            for k in range(4):
+                found = index.setdefault(gram[:k] + "?" + gram[k + 1 :], [])
+                if gram not in found:
+                    found.append(gram)
+    return index
+
+
+def _fuzzy(syllable: str) -> str:
+    """A syllable as input methods' fuzzy pinyin hears it: zh/ch/sh as z/c/s, l as n, and a final n or ng
+    dropped (chan → ca, cha → ca; xing → xi)."""
+    s = re.sub(r"^([zcs])h", r"\1", syllable)
+    s = re.sub(r"^l", "n", s)
+    return re.sub(r"ng?$", "", s) if len(s) > 2 else s
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two pinyin syllables are one fuzzy-pinyin slip apart (cha / chan, zi / zhi, xin / xing), the
+    slips an input method lets through; jian / jin or gong / yong are other words, not slips."""
+    return a != b and _fuzzy(a) == _fuzzy(b)
+
+
+def _mistyped(text: str, i: int, window: str, notice_text: str) -> list[str]:
+    """A four-character term of the notice that an input method gave with one wrong character of nearly the
+    same pinyin (查教融合 → 产教融合: cha for chan): three characters in place, the fourth one fuzzy-pinyin slip off."""
+    found = []
+    for k in range(4):
+        for g in _masked_index(notice_text).get(window[:k] + "?" + window[k + 1 :], []):
+            if (
+                g[k] not in _FUNCTION_CHARS
+                and window[k] not in _FUNCTION_CHARS
+                and _one_edit(_syllable(window[k]), _syllable(g[k]))
+                and not _word_across(text, i, 4, window, g)
+            ):
+                found.append(g)
+    return found
+
+
 def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
     """Put right a misheard or mistyped term of the notice (学徒至 → 学徒制, 划拔 → 划拨): a run of 3–4
-    characters the notice does not hold that sounds like one it does and differs in one character."""
+    characters the notice does not hold that sounds like one it does and differs in one character — or, for
+    four characters, whose differing character's pinyin is one fuzzy-pinyin slip off (查教融合 → 产教融合)."""
     corrections: list[tuple[str, str]] = []
     index = _term_index(notice.text)
     for size in (4, 3):
@@ -1325,6 +1370,8 @@ def respell(text: str, notice: Notice) -> tuple[str, list[tuple[str, str]]]:
                     # 如何支持 / 融合任务: the character makes a word with its neighbour outside the run
                     and not _word_across(text, i, size, window, g)
                 ]
+                if not found and size == 4:
+                    found = _mistyped(text, i, window, notice.text)
                 if len(set(found)) == 1:
                     text = text[:i] + found[0] + text[i + size :]
                     corrections.append((window, found[0]))

@@ -567,6 +567,12 @@ def test_the_subject_named_in_english_is_not_the_education_bureau() -> None:
         # 企业之间 sounds like 企业职…, but 之间 is a word of its own: nothing to put right
         ("学校和企业之间的信息怎么打通", "学校和企业之间的信息怎么打通"),
         ("大学开设专业的事谁管", "大学开设专业的事谁管"),  # 业的事 spans grammar (业的示 is the notice's run)
+        # an input method's fuzzy-pinyin slip in a four-character term (cha for chan), or a homophone (太 for 台)
+        ("政府对查教融合给的钱会不会多点", "政府对产教融合给的钱会不会多点"),
+        ("共享信息平太", "共享信息平台"),
+        # one letter off but no slip (jian / jin, gong / yong): words of their own, left alone
+        ("企业投资建职业学校", "企业投资建职业学校"),
+        ("划拨供地是怎么规定的", "划拨供地是怎么规定的"),
     ],
 )
 def test_respell_leaves_words_of_their_own(notice: Notice, text: str, fixed: str) -> None:
