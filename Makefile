@@ -58,18 +58,18 @@ postgres:
 # The eval's minimum only ever rises: raise it when accuracy rises, never lower it to make a change pass.
 EVAL_MIN_ACCURACY := 0.99
 BLIND2_MIN_ACCURACY := 0.98
-BLIND3_MIN_ACCURACY := 0.93
+BLIND3_MIN_ACCURACY := 0.94
 # Written blind and run once on 2026-11-29 (first runs 71.7% and 62.1%); looked at since, so tuned.
 BLIND4_MIN_ACCURACY := 0.99
 CONTENT4_MIN_ACCURACY := 0.94
 # Written blind at the same time and sealed until the redesign was done (first runs 93.2% and 84.7%); tuned since.
 BLIND5_MIN_ACCURACY := 0.99
-CONTENT5_MIN_ACCURACY := 0.91
+CONTENT5_MIN_ACCURACY := 0.95
 # Written blind after all of the above and run once (first run 94.0%); tuned since.
-BLIND6_MIN_ACCURACY := 0.98
+BLIND6_MIN_ACCURACY := 0.99
 # Written blind in session 3 (content, clause, header, refusal in everyday words), sealed while issue 9's second
 # round was built, run once (first run 88.2%); looked at since, so tuned.
-CONTENT6_MIN_ACCURACY := 0.95
+CONTENT6_MIN_ACCURACY := 0.97
 
 test: install-test browser postgres
 	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
