@@ -4,7 +4,8 @@ Measured on the 2-core machine (README, "Accuracy and speed"): a cold content an
 long-lived objects (LangChain, Chroma, jieba's dictionary, the lexicons), and the cyclic collector walked them
 five times over during start-up (~0.5 s) and again at interpreter exit (~0.5 s), while nothing it could free
 was there to find. Loading the ONNX session leaves ~35 MB of freed parse buffers that glibc keeps in its
-arenas unless asked to give them back. Nothing here changes what any answer says.
+arenas unless asked to give them back, and a server's threads each grow an arena of their own. Nothing here
+changes what any answer says.
 """
 
 from __future__ import annotations
