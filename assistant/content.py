@@ -22,7 +22,7 @@ from assistant.answer import Citation, Reply
 from assistant.phrasing import NOT_FOUND, source_label, units_line
 from corpus.bilingual import has_english, notice_bridge
 from corpus.parser import split_sentences
-from corpus.records import Notice
+from corpus.records import Notice, Source
 from corpus.synonyms import Lexicon, notice_lexicon, stopwords
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,11 @@ class Passage:
     score: float
     dense: float = 0.0  # the sentence's own dense similarity (its passage's when it has none of its own)
     index: int = 0  # place of the sentence in its passage, from 0
+
+    @property
+    def kind(self) -> str:
+        """task, clause, preamble or header (``corpus.records.Source`` parses the id)."""
+        return Source.parse(self.source).kind
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,7 @@ def passages(docs: list[Document], notice: Notice) -> list[Passage]:
         sims = [_sim(s) for s in meta.get("sentence_sims") or ()]
         if kind == "header":
             texts: tuple[str, ...] = (str(meta.get("text") or doc.page_content),)
-        elif source.startswith("task-") and notice.task(number) and kind == "task":
+        elif kind == "task" and notice.task(number):
             texts = notice.tasks[number - 1].sentences
         else:
             texts = split_sentences(doc.page_content)
@@ -301,15 +306,15 @@ def passages(docs: list[Document], notice: Notice) -> list[Passage]:
 
 def _heading_like(p: Passage, notice: Notice) -> bool:
     """A clause's heading line, or a short lead sentence (强化师资队伍建设。) that only names a topic."""
-    if p.source.startswith("clause-") and p.index == 0:
+    if p.kind == "clause" and p.index == 0:
         return True
-    return p.source.startswith("task-") and len(_PUNCT.sub("", p.text)) <= 10
+    return p.kind == "task" and len(_PUNCT.sub("", p.text)) <= 10
 
 
 def _siblings(p: Passage, notice: Notice) -> tuple[str, ...]:
-    if p.source.startswith("task-") and notice.task(p.number):
+    if p.kind == "task" and notice.task(p.number):
         return notice.tasks[p.number - 1].sentences
-    if p.source.startswith("clause-") and notice.clause(p.number):
+    if p.kind == "clause" and notice.clause(p.number):
         return notice.clauses[p.number - 1].sentences[1:]  # past the heading
     return (p.text,)
 
@@ -363,7 +368,7 @@ def best_passages(
         body = [
             q for q in scored if q.source == top.source and q.text in _siblings(top, notice) and q is not top
         ]
-        picked = [top] if top.source.startswith("task-") else []
+        picked = [top] if top.kind == "task" else []
         picked += [q for q in body if q.text != top.text]
         known = {q.text for q in picked}
         for s in _siblings(top, notice):
@@ -383,7 +388,7 @@ def best_passages(
         same = p.source == top.source
         # 土地、贷款、税收都列一下: a sentence of the same passage that answers a term no picked sentence answers.
         new_terms = {t for t in question_terms if t not in answered and terms.matches(t, p.text)}
-        if _heading_like(p, notice) and p.source.startswith("clause-"):
+        if _heading_like(p, notice) and p.kind == "clause":
             continue  # a heading only names the topic the picked sentences answer
         if (same and (p.score >= 0.85 * top.score or (new_terms and p.score >= 0.5 * top.score))) or (
             not same and p.score >= 0.95 * top.score and len(picked) < 2
@@ -460,7 +465,7 @@ class ContentAnswerer:
         extra: list[Citation] = []
         for p in picked:
             lines.append(f"「{p.text}」（{source_label(p.source, self.notice)}）")
-            if p.source.startswith("task-"):
+            if p.kind == "task":
                 tasks.append(p.number)
             else:
                 extra.append(Citation(p.source, p.text))
