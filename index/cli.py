@@ -111,18 +111,51 @@ def run_commands(
         return int(args.run(args, Settings()) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (notice-qa ask … | head): nothing is wrong, and nothing more can be said.
+        _quiet_stdout()
+        return 0
     except Exception as exc:
         if _is_ours(exc):  # an expected failure (index, model, server, input file): it names its fix
             sys.stderr.write(f"notice-qa: {' '.join(_message(exc).split())}\n")
             return 1
-        # A bug: one line on screen, the traceback in the log under a reference the user can quote.
+        # A bug: one line on screen; the traceback goes to the bug log under a reference the user can quote
+        # (and to the screen's log only with --verbose).
         ref = f"{os.getpid():x}-{int(time.time()) % 100000:05d}"
-        log.error("bug %s in `%s %s`", ref, prog, args.command, exc_info=exc)
+        where = _log_bug(ref, f"{prog} {args.command}", exc)
+        if args.verbose:
+            log.error("bug %s in `%s %s`", ref, prog, args.command, exc_info=exc)
         sys.stderr.write(
-            f"notice-qa: internal error ({type(exc).__name__}); this is a bug — run with --verbose to see the log, "
-            f"reference {ref}\n"
+            f"notice-qa: internal error ({type(exc).__name__}); this is a bug — reference {ref}"
+            + (f", details in {where}" if where else ", run with --verbose to see it")
+            + "\n"
         )
         return 2
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _log_bug(ref: str, command: str, exc: BaseException) -> str | None:
+    """Append the bug's traceback to <data dir>/logs/bugs.log; its path, or None when it cannot be written."""
+    import traceback
+
+    try:
+        folder = Settings().data_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "bugs.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} reference {ref} in `{command}`\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except Exception:  # the report of a bug must not fail in its turn
+        return None
 
 
 def _message(exc: Exception) -> str:

@@ -91,3 +91,31 @@ def test_the_cli_shows_a_bug_as_one_line_without_a_traceback(capsys: pytest.Capt
     assert "internal error (KeyError)" in err
     assert "this is a bug" in err
     assert "Traceback" not in err
+
+
+def test_a_bugs_traceback_goes_to_the_bug_log(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from index.cli import Command, run_commands
+
+    monkeypatch.setenv("NOTICE_QA_DATA_DIR", str(tmp_path))
+
+    def boom(*_: object) -> int:
+        raise KeyError("something internal")
+
+    assert run_commands("notice-qa", "", [Command("health", "", boom)], ["health"]) == 2
+    err = capsys.readouterr().err
+    log = tmp_path / "logs" / "bugs.log"
+    assert str(log) in err
+    assert "Traceback" in log.read_text(encoding="utf-8")
+    assert "something internal" in log.read_text(encoding="utf-8")
+
+
+def test_a_closed_pipe_is_not_a_bug(capsys: pytest.CaptureFixture[str]) -> None:
+    from index.cli import Command, run_commands
+
+    def reader_went_away(*_: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    assert run_commands("notice-qa", "", [Command("ask", "", reader_went_away)], ["ask"]) == 0
+    assert capsys.readouterr().err == ""
