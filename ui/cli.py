@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_commands("notice-qa", DESCRIPTION, COMMANDS, argv)
 
 
-@one_shot  # start, answer, exit: no collector passes over the ~1M objects start-up builds (~1 s cold)
+@one_shot  # start, answer, exit: no collector passes over the ~1M objects start-up builds (0.4–0.6 s cold)
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.chain import Conversation
     from assistant.wiring import load_assistant
