@@ -39,6 +39,7 @@ def _kinds() -> tuple[_Kind, ...]:
     kinds = []
     for entry in raw["kind"]:
         pattern = entry.get("pattern") or "(" + "|".join(re.escape(p) for p in places) + ")"
+        pattern = pattern.replace("{cited}", "|".join(re.escape(t) for t in cited_titles()))
         unless = entry.get("unless")
         kinds.append(
             _Kind(
@@ -46,6 +47,21 @@ def _kinds() -> tuple[_Kind, ...]:
             )
         )
     return tuple(kinds)
+
+
+@cache
+def cited_titles() -> tuple[str, ...]:
+    """The documents the notice only cites by title (《划拨用地目录》, the provincial 实施意见), and the short
+    names a question uses for them: their contents are not in the notice. Longest first."""
+    from corpus.parser import parse_notice
+
+    notice = parse_notice()
+    names: set[str] = set()
+    for title in re.findall(r"《([^》]+)》", notice.text):
+        if title == notice.header.title:
+            continue
+        names |= {title, title.split("的")[-1], title[-4:]}
+    return tuple(sorted((n for n in names if len(n) >= 4), key=len, reverse=True))
 
 
 def unstated(text: str) -> OutOfScope | None:

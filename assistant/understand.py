@@ -909,7 +909,8 @@ _PURPOSE = re.compile(
 )
 _PREAMBLE = re.compile(r"(开头|开篇|导语|前言|引言|第一段|首段|序言)")
 _CLAUSE_OVERVIEW = re.compile(
-    r"((?<!第)几条|几部分|几点|哪几条|哪几部分|几个部分|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别)"
+    r"((?<!第)几条|几部分|几点|哪几条|哪几部分|几个部分|正文.*(内容|几)|条的标题|条标题|条的题目|各条|每条|条分别"
+    r"|几件大事|哪几件事|几件事|要点|[Mm]ain points|[Kk]ey points|(three|numbered) (points|clauses|sections))"
 )
 _CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|一条|条里|条中|该条)")
 _HEADER = re.compile(
@@ -1100,8 +1101,8 @@ def _row_named(r: Reading) -> int | None:
     """The one row whose content the question names, when it asks who does it, its number or category
     (共享信息平台谁来建 → 第19项); None when no row stands out."""
     s = r.scan
-    if s.numbers or s.units or s.categories:
-        return None
+    if s.numbers or s.units or s.categories or s.clauses:
+        return None  # 正文第二点讲的试点示范: a clause named, not a row
     asks = (
         s.has("q:who")
         or s.has("q:category")
@@ -1217,12 +1218,35 @@ _EN_TASK = re.compile(r"\btasks?\s*(?:no\.?|number|#)?\s*(\d{1,2})\b", re.I)
 _EN_RANGE = re.compile(r"\btasks?\s*(\d{1,2})\s*(?:to|-|through)\s*(\d{1,2})\b", re.I)
 
 
+_EN_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+}
+_EN_CLAUSE = re.compile(
+    r"\b(first|second|third|1st|2nd|3rd)\s+(?:numbered\s+|main\s+)?(?:point|clause|section|part|paragraph|item)s?\b"
+    r"|\b(?:point|clause|section|part|paragraph)\s+(one|two|three|[123])\b",
+    re.I,
+)
+
+
 def english_numbers(text: str) -> str:
-    """task 12 → 第12项; tasks 1 to 10 → 第1到第10项; the notice's subject named in English (industry-education
+    """task 12 → 第12项; tasks 1 to 10 → 第1到第10项; the first point → 第1条; the notice's subject named in English (industry-education
     integration → 产教融合, so its "education" is not the education bureau); the rest is read as is."""
     text = _EN_RANGE.sub(lambda m: f"第{m.group(1)}到第{m.group(2)}项", text)
     text = _EN_TASK.sub(lambda m: f"第{m.group(1)}项", text)
+    text = _EN_CLAUSE.sub(lambda m: f"第{_clause_ordinal(m.group(1) or m.group(2))}条", text)
     return _english_subject().sub(load_lexicon().subject, text) if load_lexicon().subject_english else text
+
+
+def _clause_ordinal(word: str) -> int:
+    return int(word) if word.isdigit() else _EN_ORDINALS[word.lower()]
 
 
 @cache

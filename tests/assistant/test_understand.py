@@ -442,6 +442,12 @@ OTHER: list[tuple[str, str, Intent]] = [
     ("市里几所高校之间要不要搞联盟", "content", ContentQuery()),
     # where a programme is to be tried: the notice gives its scope (有条件的职业学校); who was selected, never
     ("特设岗位计划准备在哪些学校试", "content", ContentQuery()),
+    ("产业教师特设岗位准备在哪些学校搞", "content", ContentQuery()),
+    # a clause named (正文第二点) is the clause, though a row (第21项 开展试点示范) holds its heading
+    ("通知正文第二点讲的试点示范，具体要做些什么", "clause", ClauseQuery(numbers=(2,))),
+    ("What does the first numbered point of the notice ask?", "clause", ClauseQuery(numbers=(1,))),
+    ("文件一共说了哪几件大事", "clause", ClauseQuery(overview=True)),
+    ("what are the three main points of the notice", "clause", ClauseQuery(overview=True)),
     # -- refusals -----------------------------------------------------------------------------------------------
     ("通知什么时候印发的", "issue_date", Refusal("issue_date")),
     ("产教融合补助多少钱", "unstated", Refusal("amount")),
@@ -473,6 +479,12 @@ OTHER: list[tuple[str, str, Intent]] = [
     ("When is the next review?", "unstated", Refusal("deadline")),
     ("When was this notice issued?", "issue_date", Refusal("issue_date")),
     ("六安有哪几所高职院校？名字能说一下吗", "unstated", Refusal("stats")),  # a polite request, not yes/no
+    # the contents of a document the notice only cites by title (its 《》), a renamed body, how an exam goes
+    ("划拨用地目录里都包括哪些类型的用地", "unstated", Refusal("other_document")),
+    ("安徽省那个实施意见里面具体有哪些条款", "unstated", Refusal("other_document")),
+    ("市金融办现在改名叫什么了", "unstated", Refusal("status")),
+    ("研究生考试改革以后具体怎么考", "unstated", Refusal("detail")),
+    ("高校科研选题要参考什么", "content", ContentQuery()),  # 参考什么 is not 考什么
     # -- small talk and service requests ------------------------------------------------------------------------
     ("你好", "greeting", SmallTalk("greeting")),
     ("您好！", "greeting", SmallTalk("greeting")),
