@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from corpus import synonyms
@@ -59,3 +61,19 @@ def test_single_characters_bridge_only_through_the_domain_list() -> None:
 def test_a_term_holding_a_domain_word_gets_its_words() -> None:
     assert "信贷" in notice_lexicon().synonyms("银行贷款")
     assert "高等学校" in notice_lexicon().synonyms("大学")
+
+
+def test_the_synonym_cache_gives_what_filtering_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import corpus.synonyms as syn
+    from corpus.parser import read_notice_text
+
+    monkeypatch.setattr(syn.tempfile, "gettempdir", lambda: str(tmp_path))
+    text = read_notice_text()
+    fresh = syn.Lexicon(text, syn.read_general_groups(), syn.domain_synonyms())
+    path = syn._cache_path(text)
+    assert path is not None
+    assert path.parent == tmp_path
+    syn._write_cache(path, fresh.general)
+    assert syn._read_cache(path) == fresh.general
+    path.write_text("{not json", encoding="utf-8")  # a damaged cache is ignored, not trusted
+    assert syn._read_cache(path) is None
