@@ -63,7 +63,9 @@ def test_a_term_holding_a_domain_word_gets_its_words() -> None:
     assert "高等学校" in notice_lexicon().synonyms("大学")
 
 
-def test_the_synonym_cache_gives_what_filtering_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_synonym_cache_gives_what_filtering_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import corpus.synonyms as syn
     from corpus.parser import read_notice_text
 
