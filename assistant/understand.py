@@ -46,6 +46,7 @@ from assistant.query import (
 from assistant.scope import unstated
 from corpus.agencies import AGENCIES, alias_table
 from corpus.lexicon import load_lexicon
+from corpus.pinyin import syllable
 from corpus.records import Notice, Role
 
 # --- the general words -------------------------------------------------------------------------------------
@@ -226,9 +227,7 @@ def _vocabulary() -> tuple[tuple[str, str], ...]:
 
 @cache
 def _syllable(ch: str) -> str:
-    from pypinyin import lazy_pinyin  # only when a question is read for misheard words
-
-    return lazy_pinyin(ch)[0]
+    return syllable(ch)  # pypinyin's character table, without loading its phrase dictionary
 
 
 def syllables(text: str) -> tuple[str, ...]:
@@ -1301,8 +1300,6 @@ def _term_index(notice_text: str) -> dict[tuple[str, ...], list[str]]:
 
 def _word_across(text: str, i: int, size: int, window: str, fixed: str) -> bool:
     """The differing character forms a dictionary word with the character just outside the run."""
-    from pypinyin.constants import PHRASES_DICT  # the phrase list pypinyin already holds in memory
-
     k = next(j for j in range(size) if window[j] != fixed[j])
     pos = i + k
     pairs = []
@@ -1310,7 +1307,7 @@ def _word_across(text: str, i: int, size: int, window: str, fixed: str) -> bool:
         pairs.append(text[pos - 1 : pos + 1])
     if k == size - 1 and pos + 1 < len(text):
         pairs.append(text[pos : pos + 2])
-    return any(p in PHRASES_DICT or _in_dictionary(p) for p in pairs)
+    return any(_in_dictionary(p) for p in pairs)
 
 
 def _in_dictionary(word: str) -> bool:
