@@ -16,6 +16,7 @@ CONCERNS = [
     "ask protocol",
     "source ids",
     "vocabulary data",
+    "general language resources",
     "understanding",
     "engine",
     "phrasing",
