@@ -51,9 +51,9 @@ class Gate:
     dense_alone: float = 0.76
     coverage_min: float = 0.4
     dense_min: float = 0.70
-    # The model's similarity is calibrated on Chinese: an English question also needs half its English words
+    # The model's similarity is calibrated on Chinese: an English question also needs 60% of its English words
     # to lead to words of the notice (corpus.bilingual).
-    english_coverage: float = 0.5
+    english_coverage: float = 0.6
 
     def admits(self, coverage: float, dense: float, *, english_share: float | None = None) -> bool:
         """``english_share``: for an English question, the share of its English words the notice holds."""

@@ -121,7 +121,7 @@ class EnglishBridge:
         """The notice's words for the English in ``question``, and its English content words that have none
         (restaurant, passport): those still count as topic words the notice does not hold. ``share`` gives
         how many of the English words found a notice word."""
-        tokens = [w for w in _WORD.findall(question.lower()) if w not in english_stopwords() and len(w) > 1]
+        tokens = _tokens(question)
         out: list[str] = []
         used: set[int] = set()
         for i in range(len(tokens) - 1):  # two-word phrases first: pilot scheme, trade union
@@ -144,8 +144,20 @@ class EnglishBridge:
 
     def share(self, question: str) -> float:
         """The share of a question's English content words that lead to a word of the notice."""
-        tokens = {w for w in _WORD.findall(question.lower()) if w not in english_stopwords() and len(w) > 1}
+        tokens = set(_tokens(question))
         return 1.0 - len(self.read(question)[1]) / len(tokens) if tokens else 0.0
+
+
+_MARKUP = re.compile(r"<[^<>]*>|&\w+;")
+
+
+def _tokens(question: str) -> list[str]:
+    """The English content words of a question; markup (<script>, &amp;) is not words."""
+    return [
+        w
+        for w in _WORD.findall(_MARKUP.sub(" ", question).lower())
+        if w not in english_stopwords() and len(w) > 1
+    ]
 
 
 def has_english(text: str) -> bool:

@@ -196,6 +196,7 @@ def test_an_english_question_needs_its_english_words_in_the_notice() -> None:
     # The model's similarity is calibrated on Chinese: close meaning alone does not admit English.
     assert GATE.admits(0.0, 0.9, english_share=0.6)
     assert not GATE.admits(1.0, 0.9, english_share=0.34)  # Who won the football match? (match → 协调)
+    assert not GATE.admits(1.0, 0.9, english_share=0.5)  # half is not enough: <script> alert → 规划
 
 
 def test_what_is_asked_for_must_be_answered(notice: Notice) -> None:

@@ -69,3 +69,7 @@ def test_english_is_two_latin_words() -> None:
 )
 def test_the_shipped_dictionary_reaches_the_notice(question: str, word: str) -> None:
     assert word in notice_bridge().words(question)
+
+
+def test_markup_is_not_english() -> None:
+    assert notice_bridge().read("<script>alert(1)</script>")[0] == []
