@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.settings import Settings
+from eval.processes import free_port, start_serve, stop
 from eval.runner import SupportsAsk
 from eval.scoring import percentile
 from index.embeddings import QueryEncoder
@@ -267,7 +267,7 @@ def _serve_memory(env: dict[str, str], seconds: float, failures: list[str]) -> d
     runs of SERVE_SESSIONS sessions, and after each run; whether torch is mapped into the process."""
     from eval.load import read_rss_mb
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     token = "bench-token"
     child_env = (
@@ -281,11 +281,10 @@ def _serve_memory(env: dict[str, str], seconds: float, failures: list[str]) -> d
         }
         | env
     )
-    cmd = [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     label = env["NOTICE_QA_QUERY_ENCODER"]
     figures: dict[str, Any] = {}
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+        proc = start_serve(port, child_env, log)
         try:
             started = time.perf_counter()
             if not _wait_healthy(url, proc, _SERVE_START_TIMEOUT):
@@ -315,22 +314,20 @@ def _serve_memory(env: dict[str, str], seconds: float, failures: list[str]) -> d
         except (TimeoutError, OSError) as exc:  # a hung run or a vanished server is a failure, not a crash
             failures.append(f"notice-qa serve ({label}): {type(exc).__name__} {exc}")
         finally:
-            _stop(proc)
+            stop(proc)
     return figures
 
 
 async def _sessions(url: str, token: str, sessions: int, seconds: float, pid: int | None) -> dict[str, Any]:
     """``sessions`` conversations (eval.load's scripts) against ``POST /api/ask`` for ``seconds`` (each at
     least one script), sampling the server's RSS every second; answers/s, p50, peak RSS and error kinds."""
-    import httpx
 
-    from eval.load import CONVERSATIONS, ask, read_rss_mb
+    from eval.load import CONVERSATIONS, ask, load_client, read_rss_mb
 
     latencies: list[float] = []
     errors: dict[str, int] = {}
     peak = [read_rss_mb(pid) or 0.0] if pid else [0.0]
     headers = {"authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=sessions, max_keepalive_connections=sessions)
     started = time.monotonic()
     deadline = started + seconds
 
@@ -351,7 +348,7 @@ async def _sessions(url: str, token: str, sessions: int, seconds: float, pid: in
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
 
-    async with httpx.AsyncClient(timeout=60.0, limits=limits, trust_env=False, headers=headers) as client:
+    async with load_client(sessions, 60.0, headers) as client:
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample(stop))
         await asyncio.wait_for(asyncio.gather(*(converse(i) for i in range(sessions))), seconds + 120.0)
@@ -367,12 +364,6 @@ async def _sessions(url: str, token: str, sessions: int, seconds: float, pid: in
         "peak_mb": max(peak),
         "errors": errors,
     }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
@@ -395,16 +386,6 @@ def _maps_torch(pid: int) -> bool | None:
         return "libtorch" in Path(f"/proc/{pid}/maps").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
 
 
 def _build_times(settings: Settings, failures: list[str]) -> dict[str, Any]:

@@ -290,12 +290,20 @@ async def _sample_rss(
             await asyncio.wait_for(stop.wait(), RSS_INTERVAL)
 
 
-def _client(clients: int, timeout: float) -> httpx.AsyncClient:
+# The server (uvicorn, as Gradio starts it) closes a connection idle for 5 s; a client that keeps one as long
+# races it, and a request sent as the server closes fails with ReadError. Idle connections expire sooner here.
+KEEPALIVE_EXPIRY_S = 2.0
+
+
+def load_client(clients: int, timeout: float, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """The load generator's HTTP client: ``clients`` connections, loopback only, idle ones dropped in time."""
     import httpx
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=KEEPALIVE_EXPIRY_S
+    )
     # trust_env=False: loopback traffic must never go through a proxy from the environment.
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, headers=headers)
 
 
 def _authorise(client: httpx.AsyncClient, token: str | None) -> httpx.AsyncClient:
@@ -333,7 +341,7 @@ async def _run_sessions(
 ) -> RunReport:
     outcomes: list[Outcome] = []
     samples: list[tuple[float, float]] = []
-    async with _authorise(_client(sessions, timeout), token) as client:
+    async with _authorise(load_client(sessions, timeout), token) as client:
         if warmup:
             await _warm_up(client, url, scripts, timeout)
         started = time.monotonic()
@@ -361,7 +369,7 @@ async def _run_sessions(
 async def _run_burst(
     url: str, n: int, *, timeout: float, pid: int | None, question: str, token: str | None = None
 ) -> RunReport:
-    async with _authorise(_client(n, timeout), token) as client:
+    async with _authorise(load_client(n, timeout), token) as client:
         started = time.monotonic()
         before = read_rss_mb(pid) if pid else None
         outcomes = await asyncio.gather(*(ask(client, url, question, None, timeout) for _ in range(n)))

@@ -34,7 +34,7 @@ from eval.load import (
     run_load,
     summarise,
 )
-from tests.processes import free_port, stop
+from tests.processes import free_port, start_serve, stop
 from ui.app import ApiSessions, server_routes
 from ui.handlers import BUSY_REPLY, ERROR_REPLY
 
@@ -364,12 +364,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     port = free_port()
     log = tmp / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_serve(port, env, out)
     url = f"http://127.0.0.1:{port}"
     SERVE_LOGS[url] = log
     try:

@@ -33,10 +33,10 @@ def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, api_token=SecretStr(TOKEN))
     app = FastAPI(routes=server_routes(_Assistant(), settings, new_conversation=dict))
 
-    def client(clients: int, timeout: float) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), timeout=timeout)
+    def client(clients: int, timeout: float, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), timeout=timeout, headers=headers)
 
-    monkeypatch.setattr(eval.load, "_client", client)
+    monkeypatch.setattr(eval.load, "load_client", client)
 
 
 def test_a_burst_with_the_token_is_answered(in_process: None) -> None:

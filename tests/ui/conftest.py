@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from tests.ui.chromium import launched
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -23,3 +26,9 @@ def _no_review_store_in_the_data_folder() -> Iterator[None]:
             os.environ.pop("NOTICE_QA_REVIEW", None)
         else:
             os.environ["NOTICE_QA_REVIEW"] = old
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, one per test module (tests/ui/chromium.py)."""
+    yield from launched()

@@ -6,11 +6,9 @@ Screenshots go to reports/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,27 +17,12 @@ from assistant.answer import Answer
 from corpus.parser import parse_notice
 from corpus.settings import Settings
 from tests.processes import free_port
+from tests.ui.chromium import SCREENSHOTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 ANSWER_TIMEOUT_MS = 90_000  # the first content question may load the embedding model
 UI_TIMEOUT_MS = 20_000
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the browser test must run; install with `make browser`)")
-    pytest.skip(reason)
 
 
 def _serve(settings: Settings, assistant: Any = None) -> Iterator[str]:
@@ -64,23 +47,6 @@ def staff_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def kiosk_url() -> Iterator[str]:
     yield from _serve(Settings(port=free_port(), kiosk=True, kiosk_idle_seconds=4, max_question_chars=80))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} not found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _page(browser: Any, url: str, width: int = 1280, height: int = 1000) -> Any:

@@ -19,7 +19,8 @@ from corpus.parser import parse_notice
 from corpus.settings import Settings
 from eval.cases import load_cases
 from tests.processes import free_port
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _ask, _missing, _page
+from tests.ui.chromium import SCREENSHOTS
+from tests.ui.test_browser import _ask, _page
 from ui.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -54,22 +55,6 @@ def servers(store_url: str) -> Iterator[tuple[str, str]]:
     finally:
         for app in apps:
             app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} not found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_a_kiosk_thumbs_down_reaches_the_desk_and_becomes_an_eval_case(

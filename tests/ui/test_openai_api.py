@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from pydantic import SecretStr
 
 from assistant.answer import Answer, Citation
 from corpus.settings import Settings
-from tests.processes import free_port, stop
+from tests.processes import free_port, start_serve, stop
 from ui.openai_api import (
     MAX_REPLAYED_TURNS,
     BadRequest,
@@ -209,12 +207,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     env.pop("NOTICE_QA_API_TOKEN", None)
     log = tmp / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_serve(port, env, out)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT
