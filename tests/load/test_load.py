@@ -415,14 +415,14 @@ def authorised_load(monkeypatch: pytest.MonkeyPatch) -> None:
     """The load client with the replica's API token (``/api/ask`` exists only with one)."""
     import eval.load
 
-    make = eval.load._client
+    make = eval.load.load_client
 
-    def client(clients: int, timeout: float) -> httpx.AsyncClient:
-        made = make(clients, timeout)
+    def client(clients: int, timeout: float, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        made = make(clients, timeout, headers)
         made.headers.update(AUTH)
         return made
 
-    monkeypatch.setattr(eval.load, "_client", client)
+    monkeypatch.setattr(eval.load, "load_client", client)
 
 
 @pytest.mark.slow
