@@ -912,14 +912,6 @@ _CLAUSE_OVERVIEW = re.compile(
     r"|几件大事|哪几件事|几件事|要点|[Mm]ain points|[Kk]ey points|(three|numbered) (points|clauses|sections))"
 )
 _CLAUSE_REF = re.compile(r"(这一?条|那一?条|这一?点|那一?点|这部分|那部分|一条|条里|条中|该条)")
-_HEADER = re.compile(
-    r"(文号|发文字号|文件号|字号|发文号|抄送|主送|发给谁|发给哪|印发给|下发给|发送给|送给谁|发往|面向哪|对象是|发文单位|发文机关|"
-    r"发布单位|印发单位|发布机关|落款|谁发|谁印发|谁下发|谁发布|谁出的|哪个单位(印)?发|哪个部门(印)?发|哪里发|哪个机关|贯彻落实|"
-    r"依据|根据哪|根据什么|上级文件|哪个文件|哪份文件|实施意见|皖政办|附件|标题|题目|全称|什么通知|哪个通知|名称|叫什么|名字|发文对象|下发对象|收文|"
-    r"哪年|哪一年|年份|几几年|收到|要不要执行|需要执行|发给|下发|印发|附表|附的|所附|后附|"
-    r"[Dd]ocument (number|no)|[Rr]eference (number|no)|[Ww](ho|hich \w+) (issued|published|released|sent)|[Ii]ssuer|[Tt]itle|"
-    r"[Aa]ttach|[Aa]nnex|[Aa]ddressed|[Rr]ecipients|[Cc]opied|[Ww]hat year|[Ww]hich year|[Ii]mplement|[Pp]rovincial)"
-)
 _TABLE_WORDS = re.compile(
     r"(任务|工作|事|负责|参与|涉及|承担|牵头|配合|分工|职责|有哪些|管哪|干啥|做啥|几项|多少项|task|lead)"
 )
@@ -952,7 +944,7 @@ def _is_header(r: Reading) -> bool:
     if r.scan.numbers:
         return False
     strong = bool(_STRONG_HEADER.search(r.masked))
-    if r.scan.units and not (strong or _HEADER.search(r.masked)):
+    if r.scan.units and not (strong or header_reply(r.masked, r.notice) is not None):
         return False
     oos = unstated(r.text)
     if oos is not None and oos.kind == "issue_date" and _year_only(r.text):
@@ -1181,7 +1173,9 @@ ROUTES: tuple[Route, ...] = (
     Route("row_by_content", lambda r: _row_named(r) is not None, _row_intent),
     Route("table", _is_table, _table_intent),
     Route("clause", _is_clause, _clause_intent),
-    Route("header_loose", lambda r: bool(_HEADER.search(r.text)), lambda r: HeaderQuery(r.text)),
+    Route(
+        "header_loose", lambda r: header_reply(r.text, r.notice) is not None, lambda r: HeaderQuery(r.text)
+    ),
     Route("content", lambda r: True, lambda r: ContentQuery(_topic(r.text))),
 )
 
