@@ -72,6 +72,8 @@ BLIND6_MIN_ACCURACY := 0.99
 CONTENT6_MIN_ACCURACY := 0.97
 # Written blind after content6's fixes and run once (first run 92.0%, refusal P/R 0.97/0.89); tuned since.
 CONTENT7_MIN_ACCURACY := 0.98
+# Mixed as real use, written blind at the end of session 3 and run once (first run 96.0%); tuned since.
+BLIND7_MIN_ACCURACY := 0.97
 
 test: install-test browser postgres
 	$(BIN)/notice-qa eval --min-accuracy $(EVAL_MIN_ACCURACY) --report reports/eval.json
@@ -85,6 +87,7 @@ test: install-test browser postgres
 	$(BIN)/notice-qa eval --set eval/data/blind6.jsonl --min-accuracy $(BLIND6_MIN_ACCURACY) --report reports/blind6.json
 	$(BIN)/notice-qa eval --set eval/data/content6.jsonl --min-accuracy $(CONTENT6_MIN_ACCURACY) --report reports/content6.json
 	$(BIN)/notice-qa eval --set eval/data/content7.jsonl --min-accuracy $(CONTENT7_MIN_ACCURACY) --report reports/content7.json
+	$(BIN)/notice-qa eval --set eval/data/blind7.jsonl --min-accuracy $(BLIND7_MIN_ACCURACY) --report reports/blind7.json
 	$(BIN)/python -m pytest
 
 test-fast: install-test

@@ -102,6 +102,7 @@ class Assistant:
         self._retriever: BaseRetriever | None = None
         self._lock = threading.Lock()
         self._content_answerer = ContentAnswerer(notice, self._retrieve)
+        self._category_of = {t.number: t.category for t in notice.tasks}
         self.max_question_chars = max_question_chars
         self.turn_log = turn_log or TurnLog()
         self._answerers: dict[type, Callable[[_Turn], Reply]] = {
@@ -237,7 +238,7 @@ class Assistant:
         conv = t.conversation
         last_units = conv.last_units if conv else ()
         route, intent, s = read(t.text, self.notice, last_units)
-        route, intent = follow_up(route, intent, s, t.text, conv)
+        route, intent = follow_up(route, intent, s, t.text, conv, self._category_of)
         units = tuple(intent.focus) if isinstance(intent, TableQuery) else tuple(s.units)
         return replace(
             t,

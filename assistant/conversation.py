@@ -38,6 +38,12 @@ _BOTH = re.compile(r"两个都|两者都|二者都|两家都|两个单位都|两
 _ADDS = re.compile(r"^(再加上|加上|再加|再算上|还有|以及)")
 _ELLIPSIS_END = re.compile(r"(呢|呐|咧)[?？。!！]*$")
 _ELLIPSIS_START = re.compile(r"^(那么|那|还有|换成|如果是|要是|改成|what about|and)")
+# 这一类 / 同一类 after rows: the category those rows belong to, not the rows themselves.
+_THIS_CATEGORY = re.compile(r"这一?类|该类|同一?类|这个类别|这一?类别|同类|这个门类|这一?大类")
+# 两个加起来一共几项: the last two answers' rows together.
+_TOGETHER = re.compile(
+    r"(两个|两者|二者|这两|它们|他们|两家|两个单位)\S{0,3}(加起来|加在一起|合起来|合计|总共|一共)|加起来|合起来"
+)
 
 
 @dataclass
@@ -172,9 +178,15 @@ def _flat(c: Cond) -> list[Cond]:
 
 
 def follow_up(
-    route: str, intent: Intent, s: Scan, text: str, conv: Conversation | None
+    route: str,
+    intent: Intent,
+    s: Scan,
+    text: str,
+    conv: Conversation | None,
+    category_of: dict[int, str] | None = None,
 ) -> tuple[str, Intent]:
-    """The intent with what the conversation supplies; unchanged when the question stands alone."""
+    """The intent with what the conversation supplies; unchanged when the question stands alone.
+    ``category_of``: each row's 工作任务 category (for 这一类 after rows)."""
     if (
         conv is None
         or conv.previous is None
@@ -201,6 +213,18 @@ def follow_up(
             if wanted is not None:
                 s = _without_units(s, wanted)
                 names_rows = bool(s.units or s.numbers or s.categories or s.counties)
+    # 这一类里面有没有人行参与的: the category of the previous row(s), when they share one.
+    if _THIS_CATEGORY.search(text) and rows and category_of and not s.categories and not s.numbers:
+        cats = {category_of.get(n) for n in rows}
+        if len(cats) == 1 and None not in cats:
+            plain = replace(s, tokens=[t for t in s.tokens if t.kind not in ("one_row", "previous_rows")])
+            q, _ = table_query(plain, text, ())
+            return "table", replace(q, where=conj([CategoryIs(cats.pop()), q.where]))  # type: ignore[arg-type]
+    # 两个加起来一共几项: the rows of the last two answers together.
+    if _TOGETHER.search(text) and len(conv.history) >= 2 and not names_rows:
+        together = tuple(dict.fromkeys((*conv.history[-2][1], *conv.history[-1][1])))
+        q, _ = table_query(s, text, (), rows_given=True)
+        return "table", replace(q, where=conj([NumberIn(frozenset(together), previous=True), q.where]))
     # 那市国资委在这项里是什么角色: a named unit's role in the previous row(s).
     if (
         (one_row or previous_rows)

@@ -136,7 +136,7 @@ _IMPLEMENTED_NUMBER = re.compile(
 _IMPLEMENTS = re.compile(
     r"贯彻落实?(的|了)?(哪|什么|哪个|哪份)|上级文件|省里(的|那份)?文件|省政府(的|那份)?(文件|意见)|实施意见|皖政办|"
     r"(根据|依据|依照|按照)\S{0,3}(哪个|哪份|什么|哪一个|哪)(文件|精神|意见)|"
-    r"(通知|文件|本文|这份|这个)\S{0,8}(根据|依据|依照)(什么|哪)|为了?落实(哪|什么)|[Ii]mplement|[Pp]rovincial"
+    r"(通知|文件|本文|这份|这个)\S{0,8}(根据|依据|依照)(什么|哪)|(?<!作)为了?落实(哪|什么)|[Ii]mplement|[Pp]rovincial"
 )
 _ATTACHMENT = re.compile(
     # the attachment however it is pointed at (附件, 附表, 后面附的表, 所附表格) and asked about

@@ -189,6 +189,15 @@ CONVERSATIONS: dict[str, list[Turn]] = {
         ),
         table("那它参与了哪些任务", [10, 22]),
     ],
+    "这一类 after a row is that row's category": [
+        table("第20项是什么", [20], P.CONTENT),
+        table("那这一类里面有没有人行六安中心支行参与的？", [22]),
+    ],
+    "两个加起来 is the last two answers together": [
+        table("市教育局牵头的任务有多少", EDU_LEAD, P.TASKS, A.COUNT),
+        table("那市发改委呢", [1, 20], P.TASKS, A.COUNT),
+        table("两个加起来一共几项？", sorted({*EDU_LEAD, 1, 20}), P.TASKS, A.COUNT, says=("19项",)),
+    ],
     "a question with its own subject stands alone": [
         table("市发改委牵头的任务有哪些", [1, 20]),
         table("市经信委参与了哪些任务", [8, 14, 15]),

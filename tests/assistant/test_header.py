@@ -113,6 +113,7 @@ def test_an_unlisted_body_is_said_to_be_unlisted(notice: Notice, question: str, 
         "什么时候截止",
         "皖政办〔2018〕4号那个省文件是几月几号发的",  # a date: refused elsewhere
         "进了工厂就等于进了学校，这种培养方式叫什么",  # a content question, not the title
+        "财税部门要把深化产教融合作为落实什么政策的重要举措",  # 作为落实: a policy in 第三条, not what the notice implements
     ],
 )
 def test_not_a_header_question(notice: Notice, question: str) -> None:
