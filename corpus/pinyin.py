@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import logging
-import os
-import tempfile
 import threading
 import unicodedata
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from corpus.cache import keyed_path, write_atomic
 
 FIRST, LAST = 0x4E00, 0x9FFF  # the CJK Unified Ideographs block: every character a question here holds
 _LOCK = threading.Lock()
@@ -65,7 +62,7 @@ def _cached_table() -> tuple[str, ...]:
         found = pinyin_dict.get(code)
         table.append(toneless(found.split(",")[0]) if found else "")
     if path is not None:
-        _write(path, " ".join(table))
+        write_atomic(path, " ".join(table), encoding="ascii")
     return tuple(table)
 
 
@@ -79,17 +76,4 @@ def _cache_path() -> Path | None:
         version = importlib.metadata.version("pypinyin")
     except importlib.metadata.PackageNotFoundError:
         return None
-    return Path(tempfile.gettempdir()) / f"notice-qa-pinyin-{version}-v1.txt"
-
-
-def _write(path: Path, body: str) -> None:
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".notice-qa-pinyin-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(body)
-        os.replace(tmp, path)
-    except (OSError, UnicodeError) as exc:  # a read-only temp folder: every start reads pypinyin's table
-        log.debug("cannot write the pinyin cache %s: %s", path, exc)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    return keyed_path("pinyin", [version, "v1"], ".txt")

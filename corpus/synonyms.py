@@ -15,17 +15,15 @@ things (every university), not synonyms, and are skipped.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
-import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+
+from corpus.cache import file_inputs, keyed_path, read_word_lists, write_word_lists
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +161,7 @@ def _notice_lexicon() -> Lexicon:
         return Lexicon(text, (), domain_synonyms(), general=cached)
     lexicon = Lexicon(text, read_general_groups(), domain_synonyms())
     if path is not None:
-        _write_cache(path, lexicon.general)
+        write_word_lists(path, lexicon.general)
     return lexicon
 
 
@@ -181,40 +179,13 @@ _CACHE_VERSION = "1"
 
 def _cache_path(text: str) -> Path | None:
     try:
-        source = general_synonyms_path()
-        stat = source.stat()
+        source = file_inputs(general_synonyms_path())
     except (OSError, FileNotFoundError):
         return None
-    key = hashlib.sha256(
-        "\n".join(
-            (_CACHE_VERSION, str(MAX_GROUP), str(source), str(stat.st_size), str(stat.st_mtime_ns), text)
-            + tuple(sorted(stopwords()))
-        ).encode("utf-8")
-    ).hexdigest()[:20]
-    return Path(tempfile.gettempdir()) / f"notice-qa-synonyms-{key}.json"
+    inputs = [_CACHE_VERSION, str(MAX_GROUP), *source, text, *sorted(stopwords())]
+    return keyed_path("synonyms", inputs, ".json")
 
 
 def _read_cache(path: Path) -> dict[str, tuple[str, ...]] | None:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
-        for k, v in raw.items()
-    ):
-        return None
-    return {k: tuple(v) for k, v in raw.items()}
-
-
-def _write_cache(path: Path, general: dict[str, tuple[str, ...]]) -> None:
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".notice-qa-synonyms-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(general, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only temp folder: every start filters again, nothing worse
-        log.debug("cannot write the synonym cache %s: %s", path, exc)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    raw = read_word_lists(path)
+    return None if raw is None else {k: tuple(v) for k, v in raw.items()}

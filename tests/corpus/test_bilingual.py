@@ -82,14 +82,15 @@ def test_a_bridge_from_its_cache_reads_as_the_built_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import corpus.bilingual as bi
+    from corpus import cache
     from corpus.parser import read_notice_text
 
     built = bi.notice_bridge()
-    monkeypatch.setattr(bi.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(cache.tempfile, "gettempdir", lambda: str(tmp_path))
     path = bi._cache_path(read_notice_text())
     assert path is not None
     assert path.parent == tmp_path
-    bi._write_cache(path, built.index)
+    cache.write_word_lists(path, built.index)
     again = bi.EnglishBridge.from_index(read_notice_text(), json.loads(path.read_text(encoding="utf-8")))
     question = "Is there money for apprenticeships, internships or a pilot scheme near the airport?"
     assert again.read(question) == built.read(question)

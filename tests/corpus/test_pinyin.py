@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus import pinyin
+from corpus import cache, pinyin
 
 
 def test_every_cjk_character_reads_as_lazy_pinyin_reads_it() -> None:
@@ -24,7 +24,7 @@ def test_tone_marks_dropped_and_u_umlaut_as_v(ch: str, read: str) -> None:
 
 
 def test_a_damaged_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pinyin.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(cache.tempfile, "gettempdir", lambda: str(tmp_path))
     pinyin._cached_table.cache_clear()
     try:
         path = pinyin._cache_path()

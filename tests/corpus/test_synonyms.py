@@ -67,15 +67,16 @@ def test_the_synonym_cache_gives_what_filtering_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import corpus.synonyms as syn
+    from corpus import cache
     from corpus.parser import read_notice_text
 
-    monkeypatch.setattr(syn.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(cache.tempfile, "gettempdir", lambda: str(tmp_path))
     text = read_notice_text()
     fresh = syn.Lexicon(text, syn.read_general_groups(), syn.domain_synonyms())
     path = syn._cache_path(text)
     assert path is not None
     assert path.parent == tmp_path
-    syn._write_cache(path, fresh.general)
+    cache.write_word_lists(path, fresh.general)
     assert syn._read_cache(path) == fresh.general
     path.write_text("{not json", encoding="utf-8")  # a damaged cache is ignored, not trusted
     assert syn._read_cache(path) is None
